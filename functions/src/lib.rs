@@ -1,0 +1,12 @@
+//! Tally's route handlers. Each parses its request, calls the shared crate's domain and shapes
+//! the response; `src/bin/` wraps each one in a Lambda binary, and the local API dispatches to
+//! them in-process through `dispatch`.
+
+pub mod dispatch;
+pub mod fallback;
+pub mod lambda;
+pub mod routes;
+pub mod visits;
+
+pub use tally::http::{HandlerResult, Request};
+pub use tally::AppState;

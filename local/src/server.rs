@@ -1,0 +1,112 @@
+//! An HTTP/1.1 server that turns each request into the event API Gateway would send, routes it
+//! as API Gateway would, and calls the function's handler in-process.
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use lambda_http::{Body, RequestExt};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+use tally::http::request::parse_query;
+use tally::http::response::{error, respond, Response};
+use tally::http::{Request, MAX_BODY_BYTES};
+use tally::{ApiError, AppState};
+use tally_functions::dispatch::handler;
+use tally_functions::routes::{find, Match, FALLBACK_FUNCTION};
+use tokio::net::TcpListener;
+
+/// Serves the API on `listener` until the task is dropped.
+pub async fn serve(listener: TcpListener, state: Arc<AppState>) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(err) => {
+                tracing::warn!(error = %err, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let service = service_fn(move |req| answer(Arc::clone(&state), req));
+            if let Err(err) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %err, "connection ended");
+            }
+        });
+    }
+}
+
+async fn answer(
+    state: Arc<AppState>,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let resp = match into_event(req).await {
+        Ok(event) => route(state, event).await,
+        Err(err) => error(&err),
+    };
+    tracing::info!(
+        method,
+        path,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    let (parts, body) = resp.into_parts();
+    Ok(hyper::Response::from_parts(
+        parts,
+        Full::new(Bytes::copy_from_slice(body.as_ref())),
+    ))
+}
+
+/// Reads the body (at most 1 MiB) and attaches the query parameters, as API Gateway does.
+async fn into_event(req: hyper::Request<Incoming>) -> Result<Request, ApiError> {
+    let (parts, body) = req.into_parts();
+    let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+            return Err(ApiError::PayloadTooLarge)
+        }
+        Err(err) => {
+            return Err(ApiError::field(
+                "body",
+                format!("could not be read ({err})"),
+            ))
+        }
+    };
+    let body = if bytes.is_empty() {
+        Body::Empty
+    } else {
+        Body::from(bytes.to_vec())
+    };
+    let mut query: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, value) in parse_query(parts.uri.query().unwrap_or_default()) {
+        query.entry(name).or_default().push(value);
+    }
+    let raw_path = parts.uri.path().to_string();
+    Ok(Request::from_parts(parts, body)
+        .with_query_string_parameters(query)
+        .with_raw_http_path(raw_path))
+}
+
+/// Routes an event to its function's handler; what matches no route goes to the fallback.
+pub async fn route(state: Arc<AppState>, event: Request) -> Response {
+    let (function, params) = match find(event.method().as_str(), event.uri().path()) {
+        Match::Found { route, params } => (route.function, params),
+        _ => (FALLBACK_FUNCTION, Vec::new()),
+    };
+    let params: HashMap<String, String> = params.into_iter().collect();
+    match handler(function) {
+        Some(handle) => respond(handle(state, event.with_path_parameters(params)).await),
+        None => error(&ApiError::NotFound(format!("no handler for {function}"))),
+    }
+}

@@ -1,0 +1,77 @@
+//! The typed errors of Tally and their one mapping to an HTTP status.
+
+use lambda_http::http::StatusCode;
+
+/// A failure in a storage engine: the request may be retried later.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The engine did not answer, answered with an error, or timed out.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Everything a request can end in other than success. Each variant is one status code.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method {method} is not allowed on this path; allowed: {allow}")]
+    MethodNotAllowed { method: String, allow: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request body is larger than 1 MiB")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    BadGateway(String),
+    #[error("{0}")]
+    GatewayTimeout(String),
+    #[error("the store is unavailable; retry shortly")]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    /// A 400 whose message starts with the name of the offending field.
+    pub fn field(field: &str, problem: impl std::fmt::Display) -> Self {
+        ApiError::BadRequest(format!("{field}: {problem}"))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            ApiError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_name_the_field_first() {
+        let err = ApiError::field("actions[2].time", "not an RFC 3339 time");
+        assert_eq!(err.to_string(), "actions[2].time: not an RFC 3339 time");
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn store_failures_are_503_and_hide_the_cause() {
+        let err = ApiError::from(StoreError::Unavailable("socket closed".into()));
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!err.to_string().contains("socket"));
+    }
+}

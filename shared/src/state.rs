@@ -1,0 +1,33 @@
+//! The stores a handler can reach, built once per container (Lambda) or process (local API).
+
+use crate::store::dynamodb::{Client, TableNames};
+use crate::visits::dynamodb::DynamoVisits;
+use crate::visits::VisitStore;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub visits: Arc<dyn VisitStore>,
+}
+
+impl AppState {
+    /// Production wiring: every store on DynamoDB, with the tables named by the environment.
+    pub async fn from_env() -> Self {
+        let client = crate::store::dynamodb::client_from_env().await;
+        Self::dynamodb(client, &TableNames::from_env())
+    }
+
+    pub fn dynamodb(client: Client, tables: &TableNames) -> Self {
+        AppState {
+            visits: Arc::new(DynamoVisits::new(client, tables.visits.clone())),
+        }
+    }
+
+    /// Local wiring: every store in one SQLite file under `dir`.
+    #[cfg(feature = "embedded")]
+    pub fn sqlite(dir: &std::path::Path) -> Result<Self, crate::StoreError> {
+        let db = crate::store::sqlite::Sqlite::open(dir)?;
+        Ok(AppState {
+            visits: Arc::new(crate::visits::sqlite::SqliteVisits::open(db)?),
+        })
+    }
+}

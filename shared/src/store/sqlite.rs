@@ -1,0 +1,62 @@
+//! The embedded engine: one SQLite file in WAL mode under the data directory, used off the
+//! async threads through `Sqlite::call`.
+
+use crate::StoreError;
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// The file, inside the data directory, that holds every service's tables.
+pub const FILE_NAME: &str = "tally.sqlite3";
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        StoreError::Unavailable(format!("sqlite: {err}"))
+    }
+}
+
+/// A shared connection; SQLite serialises writers anyway, so one connection loses nothing.
+#[derive(Clone)]
+pub struct Sqlite {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|err| {
+            StoreError::Unavailable(format!("data directory {}: {err}", dir.display()))
+        })?;
+        let conn = Connection::open(dir.join(FILE_NAME))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Sqlite {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `work` on the connection synchronously (for schema set-up at start).
+    pub fn with<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Unavailable("sqlite connection poisoned".into()))?;
+        Ok(work(&mut conn)?)
+    }
+
+    /// Runs `work` on the connection on a blocking thread.
+    pub async fn call<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.with(work))
+            .await
+            .map_err(|err| StoreError::Unavailable(format!("sqlite task: {err}")))?
+    }
+}

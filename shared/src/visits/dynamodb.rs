@@ -1,0 +1,87 @@
+//! The visit counters in DynamoDB: one item per id; `ADD` makes each increment atomic.
+//!
+//! Listing in id order uses the `ByShard` index (partition `shard`, sort `id`): ids are spread
+//! over `SHARDS` partitions so no index partition is hot, and a page merges the shards.
+
+use super::{Visit, VisitId, VisitStore};
+use crate::store::dynamodb::{n, number, query_up_to, s, string, Client};
+use crate::store::shard_of;
+use crate::StoreError;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::ReturnValue;
+
+/// How many index partitions the ids are spread over. Changing it strands existing items.
+pub const SHARDS: u32 = 4;
+const INDEX: &str = "ByShard";
+
+pub struct DynamoVisits {
+    client: Client,
+    table: String,
+}
+
+impl DynamoVisits {
+    pub fn new(client: Client, table: String) -> Self {
+        DynamoVisits { client, table }
+    }
+}
+
+#[async_trait]
+impl VisitStore for DynamoVisits {
+    async fn increment(&self, id: &VisitId) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", s(id.as_str()))
+            .update_expression("ADD #count :one SET #shard = :shard")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#shard", "shard")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":shard", n(shard_of(id.as_str(), SHARDS)))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await?;
+        number(&out.attributes.unwrap_or_default(), "count")
+    }
+
+    async fn count(&self, id: &VisitId) -> Result<Option<u64>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("id", s(id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item.map(|item| number(&item, "count")).transpose()
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Visit>, StoreError> {
+        let mut visits = Vec::new();
+        for shard in 0..SHARDS {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(INDEX)
+                .expression_attribute_names("#shard", "shard")
+                .expression_attribute_values(":shard", n(shard));
+            query = match after {
+                Some(after) => query
+                    .key_condition_expression("#shard = :shard AND #id > :after")
+                    .expression_attribute_names("#id", "id")
+                    .expression_attribute_values(":after", s(after)),
+                None => query.key_condition_expression("#shard = :shard"),
+            };
+            for item in query_up_to(query, limit).await? {
+                visits.push(Visit {
+                    id: string(&item, "id")?,
+                    count: number(&item, "count")?,
+                });
+            }
+        }
+        visits.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
+        visits.truncate(limit);
+        Ok(visits)
+    }
+}

@@ -1,0 +1,95 @@
+//! The visit counter (contract section A): ids, counts and the store trait behind them.
+
+pub mod dynamodb;
+pub mod pages;
+#[cfg(feature = "embedded")]
+pub mod sqlite;
+
+use crate::http::cursor::{Page, PageRequest};
+use crate::{ApiError, StoreError};
+use async_trait::async_trait;
+use serde::Serialize;
+
+pub const MAX_ID_CHARS: usize = 128;
+
+/// A validated counter id: 1 to 128 code points, none of them a control character (Cc).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitId(String);
+
+impl VisitId {
+    /// Checks `raw`, naming `field` in the error.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ApiError> {
+        let chars = raw.chars().count();
+        if chars == 0 || chars > MAX_ID_CHARS {
+            return Err(ApiError::field(
+                field,
+                format!("must be 1 to {MAX_ID_CHARS} characters (got {chars})"),
+            ));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(ApiError::field(
+                field,
+                "must not contain control characters",
+            ));
+        }
+        Ok(VisitId(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One counter and its count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Visit {
+    pub id: String,
+    pub count: u64,
+}
+
+/// Storage of the visit counters. Implementations must make `increment` one atomic write.
+#[async_trait]
+pub trait VisitStore: Send + Sync {
+    /// Adds one to the counter and returns the new count.
+    async fn increment(&self, id: &VisitId) -> Result<u64, StoreError>;
+    /// The current count, read consistently; `None` if never counted.
+    async fn count(&self, id: &VisitId) -> Result<Option<u64>, StoreError>;
+    /// Up to `limit` counters with ids after `after`, in byte order of the id.
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Visit>, StoreError>;
+}
+
+/// One page of `/database`, the cursor being the last id shown.
+pub async fn list_page(
+    store: &dyn VisitStore,
+    page: &PageRequest<String>,
+) -> Result<Page<Visit, String>, StoreError> {
+    let items = store.list(page.after.as_deref(), page.limit + 1).await?;
+    Ok(Page::from_lookahead(items, page.limit, |visit| {
+        visit.id.clone()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_of_1_to_128_code_points_are_accepted() {
+        assert!(VisitId::parse("id", "a").is_ok());
+        assert!(VisitId::parse("id", &"é".repeat(128)).is_ok());
+    }
+
+    #[test]
+    fn empty_long_and_control_ids_are_refused_naming_the_field() {
+        for bad in [
+            String::new(),
+            "x".repeat(129),
+            "a\u{7f}".into(),
+            "a\u{85}".into(),
+            "a\nb".into(),
+        ] {
+            let err = VisitId::parse("id", &bad).expect_err("must be refused");
+            assert!(err.to_string().starts_with("id: "), "{err}");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The visit counters in the embedded SQLite store: an UPSERT makes each increment atomic.
+
+use super::{Visit, VisitId, VisitStore};
+use crate::store::sqlite::Sqlite;
+use crate::StoreError;
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension};
+
+pub struct SqliteVisits {
+    db: Sqlite,
+}
+
+impl SqliteVisits {
+    /// Creates the table if this is a new database.
+    pub fn open(db: Sqlite) -> Result<Self, StoreError> {
+        db.with(|conn| {
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS visits (
+                     id TEXT PRIMARY KEY NOT NULL,
+                     count INTEGER NOT NULL
+                 ) WITHOUT ROWID;",
+            )
+        })?;
+        Ok(SqliteVisits { db })
+    }
+}
+
+#[async_trait]
+impl VisitStore for SqliteVisits {
+    async fn increment(&self, id: &VisitId) -> Result<u64, StoreError> {
+        let id = id.as_str().to_string();
+        self.db
+            .call(move |conn| {
+                conn.query_row(
+                    "INSERT INTO visits (id, count) VALUES (?1, 1)
+                     ON CONFLICT (id) DO UPDATE SET count = count + 1
+                     RETURNING count",
+                    params![id],
+                    |row| row.get(0),
+                )
+            })
+            .await
+    }
+
+    async fn count(&self, id: &VisitId) -> Result<Option<u64>, StoreError> {
+        let id = id.as_str().to_string();
+        self.db
+            .call(move |conn| {
+                conn.query_row(
+                    "SELECT count FROM visits WHERE id = ?1",
+                    params![id],
+                    |row| row.get(0),
+                )
+                .optional()
+            })
+            .await
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Visit>, StoreError> {
+        let after = after.map(str::to_string);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db
+            .call(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, count FROM visits WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![after, limit], |row| {
+                    Ok(Visit {
+                        id: row.get(0)?,
+                        count: row.get(1)?,
+                    })
+                })?;
+                rows.collect()
+            })
+            .await
+    }
+}

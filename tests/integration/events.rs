@@ -1,0 +1,61 @@
+//! Every file in `events/` is an API Gateway HTTP API (payload 2.0) event for the function it
+//! is named after; each is run through that function's handler and must succeed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use tally::http::response::respond;
+use tally_functions::dispatch::handler;
+use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
+
+fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+/// The functions in the order their events run: the form counts `alice` before it is read.
+fn functions() -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .map(|r| r.function)
+        .chain([FALLBACK_FUNCTION])
+        .collect()
+}
+
+#[test]
+fn events_and_functions_match_one_to_one() {
+    let mut files: Vec<String> = std::fs::read_dir(events_dir())
+        .expect("events/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    files.sort();
+    let mut expected: Vec<String> = functions().iter().map(|f| format!("{f}.json")).collect();
+    expected.sort();
+    assert_eq!(files, expected);
+}
+
+#[tokio::test]
+async fn every_event_runs_through_its_function() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let state = Arc::new(tally_tests::sqlite_state(dir.path()));
+    for function in functions() {
+        let file = events_dir().join(format!("{function}.json"));
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let req = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: not an API Gateway event: {e}", file.display()));
+        let handle = handler(function).unwrap_or_else(|| panic!("{function}: no such function"));
+        let resp = respond(handle(Arc::clone(&state), req).await);
+        let expected_ok = function != FALLBACK_FUNCTION;
+        assert_eq!(
+            resp.status().is_success(),
+            expected_ok,
+            "{function}: status {} body {:?}",
+            resp.status(),
+            String::from_utf8_lossy(resp.body().as_ref())
+        );
+    }
+}

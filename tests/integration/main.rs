@@ -1,0 +1,20 @@
+//! One test binary for every integration test (one link step, shared harness).
+
+/// Instantiates each named `async fn(Engine)` once per storage engine.
+macro_rules! on_every_engine {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() { super::$case(tally_tests::Engine::Sqlite).await })*
+        }
+        mod dynamodb {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() { super::$case(tally_tests::Engine::Dynamodb).await })*
+        }
+    };
+}
+
+mod events;
+mod routing;
+mod visits;
+mod visits_store;

@@ -1,0 +1,83 @@
+//! The visit store's contract, run against both adapters.
+
+use std::sync::Arc;
+use tally::visits::{Visit, VisitId, VisitStore};
+use tally_tests::{Api, Engine};
+
+fn id(raw: &str) -> VisitId {
+    VisitId::parse("id", raw).expect("valid id")
+}
+
+async fn increments_start_at_one_and_count_reads_them(engine: Engine) {
+    let api = Api::on(engine).await;
+    let store = &api.state.visits;
+    assert_eq!(store.count(&id("alice")).await.expect("count"), None);
+    assert_eq!(store.increment(&id("alice")).await.expect("inc"), 1);
+    assert_eq!(store.increment(&id("alice")).await.expect("inc"), 2);
+    assert_eq!(store.count(&id("alice")).await.expect("count"), Some(2));
+}
+
+async fn list_is_in_byte_order_and_resumes_after_a_key(engine: Engine) {
+    let api = Api::on(engine).await;
+    let store = &api.state.visits;
+    let ids = ["b", "a", "é", "Z", "a b", "zz", "0", "ab"];
+    for raw in ids {
+        store.increment(&id(raw)).await.expect("inc");
+    }
+    let mut expected: Vec<&str> = ids.to_vec();
+    expected.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let all: Vec<String> = store
+        .list(None, 100)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    assert_eq!(all, expected);
+    let after_a = store.list(Some("a"), 2).await.expect("list");
+    assert_eq!(
+        after_a,
+        vec![
+            Visit {
+                id: "a b".into(),
+                count: 1
+            },
+            Visit {
+                id: "ab".into(),
+                count: 1
+            }
+        ]
+    );
+}
+
+async fn concurrent_increments_are_exact(engine: Engine) {
+    const TOTAL: u64 = 2000;
+    let api = Api::on(engine).await;
+    let store: Arc<dyn VisitStore> = Arc::clone(&api.state.visits);
+    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..TOTAL {
+        let (store, limit) = (Arc::clone(&store), Arc::clone(&limit));
+        tasks.spawn(async move {
+            let _permit = limit.acquire().await.expect("semaphore");
+            store.increment(&id("hot")).await.expect("increment")
+        });
+    }
+    let mut seen = Vec::new();
+    while let Some(count) = tasks.join_next().await {
+        seen.push(count.expect("task"));
+    }
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=TOTAL).collect::<Vec<_>>(),
+        "every increment saw a distinct count"
+    );
+    assert_eq!(store.count(&id("hot")).await.expect("count"), Some(TOTAL));
+}
+
+on_every_engine!(
+    increments_start_at_one_and_count_reads_them,
+    list_is_in_byte_order_and_resumes_after_a_key,
+    concurrent_increments_are_exact,
+);
