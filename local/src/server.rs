@@ -6,18 +6,23 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, RequestExt};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
 use tally::http::request::parse_query;
-use tally::http::response::{error, respond, Response};
+use tally::http::response::{error, respond, text, Response};
 use tally::http::{Request, MAX_BODY_BYTES};
 use tally::{ApiError, AppState};
 use tally_functions::dispatch::handler;
 use tally_functions::routes::{find, Match, FALLBACK_FUNCTION};
 use tokio::net::TcpListener;
+
+/// The OpenAPI document, served by the local API (only) at `OPENAPI_PATH`.
+pub const OPENAPI: &str = include_str!("../../openapi.yaml");
+pub const OPENAPI_PATH: &str = "/openapi.yaml";
 
 /// Serves the API on `listener` until the task is dropped.
 pub async fn serve(listener: TcpListener, state: Arc<AppState>) {
@@ -100,6 +105,9 @@ async fn into_event(req: hyper::Request<Incoming>) -> Result<Request, ApiError> 
 
 /// Routes an event to its function's handler; what matches no route goes to the fallback.
 pub async fn route(state: Arc<AppState>, event: Request) -> Response {
+    if event.method() == lambda_http::http::Method::GET && event.uri().path() == OPENAPI_PATH {
+        return text(StatusCode::OK, OPENAPI.to_string());
+    }
     let (function, params) = match find(event.method().as_str(), event.uri().path()) {
         Match::Found { route, params } => (route.function, params),
         _ => (FALLBACK_FUNCTION, Vec::new()),

@@ -14,6 +14,7 @@ macro_rules! on_every_engine {
     };
 }
 
+mod contract;
 mod events;
 mod routing;
 mod visits;

@@ -25,3 +25,11 @@ async fn known_paths_with_the_wrong_method_are_405_with_allow() {
     assert_error(&reply, 405, "GET");
     assert_eq!(reply.header("allow"), Some("POST"));
 }
+
+#[tokio::test]
+async fn the_local_api_serves_its_openapi_document() {
+    let api = Api::on(Engine::Sqlite).await;
+    let reply = api.get("/openapi.yaml").await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.text().starts_with("openapi: 3.1.0"));
+}

@@ -1,0 +1,154 @@
+//! The route table, `template.yaml`, the OpenAPI document and the contract agree: every route
+//! is deployed, documented and specified, and read-only functions hold no write permission.
+
+use serde_norway::Value;
+use std::collections::BTreeSet;
+use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
+
+/// GET routes that write anyway, because counting the request is what they are for.
+const COUNTING_GETS: &[&str] = &["ads-ad", "ads-impression", "stats-count"];
+
+fn yaml(text: &str) -> Value {
+    serde_norway::from_str(text).expect("valid YAML")
+}
+
+fn repo_file(path: &str) -> String {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+/// Path templates with parameter names erased, so `{id}` and `{name}` compare equal.
+fn shape(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push_str("{}");
+            }
+            '}' => in_param = false,
+            _ if !in_param => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn functions(template: &Value) -> Vec<(String, &Value)> {
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    resources
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|(id, r)| (id.as_str().unwrap_or_default().to_string(), r))
+        .collect()
+}
+
+/// (method, path, binary) of every HttpApi event in the template.
+fn template_routes() -> BTreeSet<(String, String, String)> {
+    let template = yaml(tally_local::schema::TEMPLATE);
+    let mut routes = BTreeSet::new();
+    for (_, function) in functions(&template) {
+        let binary = function["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .expect("Binary");
+        for event in function["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .map(|(_, e)| e)
+        {
+            if event["Type"].as_str() == Some("HttpApi") {
+                let props = &event["Properties"];
+                let method = props["Method"].as_str().expect("Method").to_string();
+                let path = props["Path"].as_str().expect("Path").to_string();
+                routes.insert((method, path, binary.to_string()));
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn template_deploys_exactly_the_route_table() {
+    let mut expected: BTreeSet<(String, String, String)> = ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.path.to_string(),
+                r.function.to_string(),
+            )
+        })
+        .collect();
+    expected.insert(("ANY".into(), "$default".into(), FALLBACK_FUNCTION.into()));
+    assert_eq!(template_routes(), expected);
+}
+
+#[test]
+fn openapi_documents_exactly_the_route_table() {
+    let doc = yaml(&repo_file("openapi.yaml"));
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_mapping().expect("paths") {
+        for (method, _) in item.as_mapping().expect("path item") {
+            let method = method.as_str().unwrap_or_default();
+            if method != "parameters" {
+                documented.insert((
+                    method.to_uppercase(),
+                    shape(path.as_str().unwrap_or_default()),
+                ));
+            }
+        }
+    }
+    let routed: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), shape(r.path)))
+        .collect();
+    assert_eq!(documented, routed);
+}
+
+#[test]
+fn read_only_functions_hold_no_write_permission() {
+    let template = yaml(tally_local::schema::TEMPLATE);
+    let read_only: BTreeSet<&str> = ROUTES
+        .iter()
+        .filter(|r| r.method == "GET" && !COUNTING_GETS.contains(&r.function))
+        .map(|r| r.function)
+        .chain([FALLBACK_FUNCTION])
+        .collect();
+    for (id, function) in functions(&template) {
+        let binary = function["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_default();
+        if !read_only.contains(binary) {
+            continue;
+        }
+        let policies = function["Properties"]["Policies"]
+            .as_sequence()
+            .cloned()
+            .unwrap_or_default();
+        for statement in policies
+            .iter()
+            .flat_map(|p| p["Statement"].as_sequence().cloned().unwrap_or_default())
+        {
+            for action in statement["Action"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+            {
+                let action = action.as_str().unwrap_or_default();
+                let read = [
+                    "dynamodb:GetItem",
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:Query",
+                ];
+                assert!(
+                    read.contains(&action),
+                    "{id} ({binary}) is read-only but may {action}"
+                );
+            }
+        }
+    }
+}
