@@ -15,6 +15,7 @@ run:
 
 ## Every test: unit tests, and integration tests on SQLite and on a local DynamoDB server.
 test: $(VENV_STAMP)
+	cargo build --workspace --bins
 	scripts/with-dynamodb.sh cargo test --workspace --no-fail-fast
 
 lint:

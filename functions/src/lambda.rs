@@ -1,12 +1,17 @@
-//! The Lambda entry point every binary shares: logging, the stores built once, the handler
-//! wrapped so that every error becomes its HTTP response.
+//! The Lambda entry point every binary shares: JSON logs carrying the request id, CloudWatch
+//! Embedded Metric Format metrics (cold start, requests, latency), the stores built once, and
+//! the handler wrapped so that every error becomes its HTTP response.
 
 use crate::{AppState, HandlerResult, Request};
 use lambda_http::{service_fn, Error};
-use std::convert::Infallible;
+use metrics_cloudwatch_embedded::lambda::service::run_http;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 use tally::http::response::respond;
+
+/// The CloudWatch namespace of every Tally metric.
+pub const NAMESPACE: &str = "Tally";
 
 /// Runs `handler` as this process's Lambda function.
 pub fn run<H, F>(handler: H) -> Result<(), Error>
@@ -19,11 +24,45 @@ where
         .build()?
         .block_on(async move {
             lambda_runtime::tracing::init_default_subscriber();
+            let function =
+                std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
+            let metrics = metrics_cloudwatch_embedded::Builder::new()
+                .cloudwatch_namespace(NAMESPACE)
+                .with_dimension("Function", function)
+                .lambda_cold_start_metric("ColdStart")
+                .with_lambda_request_id("RequestId")
+                .init()
+                .map_err(|err| format!("metrics: {err}"))?;
+            metrics::describe_histogram!("Latency", metrics::Unit::Milliseconds, "handler time");
             let state = Arc::new(AppState::from_env().await);
-            lambda_http::run(service_fn(move |req: Request| {
-                let state = Arc::clone(&state);
-                async move { Ok::<_, Infallible>(respond(handler(state, req).await)) }
-            }))
+            run_http(
+                metrics,
+                service_fn(move |req: Request| {
+                    let state = Arc::clone(&state);
+                    async move { Ok::<_, Error>(measured(handler, state, req).await) }
+                }),
+            )
             .await
         })
+}
+
+/// Calls the handler, then logs and counts the request with its status and latency.
+async fn measured<H, F>(handler: H, state: Arc<AppState>, req: Request) -> tally::http::Response
+where
+    H: Fn(Arc<AppState>, Request) -> F,
+    F: Future<Output = HandlerResult>,
+{
+    let started = Instant::now();
+    let resp = respond(handler(state, req).await);
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let status = resp.status().as_u16();
+    tracing::info!(status, ms, "request");
+    metrics::counter!("Requests").increment(1);
+    if status >= 500 {
+        metrics::counter!("ServerErrors").increment(1);
+    } else if status >= 400 {
+        metrics::counter!("ClientErrors").increment(1);
+    }
+    metrics::histogram!("Latency").record(ms);
+    resp
 }

@@ -16,6 +16,7 @@ macro_rules! on_every_engine {
 
 mod contract;
 mod events;
+mod lambda;
 mod routing;
 mod visits;
 mod visits_store;

@@ -2,6 +2,8 @@
 //! the embedded store (a fresh directory) or on the DynamoDB-protocol server that `make test`
 //! starts (fresh tables per test), and speaks HTTP to it.
 
+pub mod runtime_api;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tally::store::dynamodb::{client_for, TableNames};

@@ -1,0 +1,73 @@
+//! Each function binary, started cold under a loopback Lambda Runtime API with its event from
+//! `events/`, answers it and writes only JSON lines: logs carrying the request id and CloudWatch
+//! Embedded Metric Format metrics (cold start, requests, latency).
+
+use std::path::PathBuf;
+use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
+use tally_tests::runtime_api::{invoke_cold, REQUEST_ID};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn binary(function: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"));
+    target.join("debug").join(function)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_function_answers_its_event_and_logs_json_with_metrics() {
+    let (_client, tables) = tally_tests::dynamodb_tables().await;
+    let env = vec![
+        ("DYNAMODB_ENDPOINT", tally_tests::dynamodb_endpoint()),
+        ("VISITS_TABLE", tables.visits.clone()),
+        ("AWS_ACCESS_KEY_ID", "test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
+    ];
+    for function in ROUTES.iter().map(|r| r.function).chain([FALLBACK_FUNCTION]) {
+        let event =
+            std::fs::read_to_string(repo().join(format!("events/{function}.json"))).expect("event");
+        let run = invoke_cold(&binary(function), &event, &env).await;
+        let status = run.response["statusCode"].as_u64().unwrap_or(0);
+        let expected = if function == FALLBACK_FUNCTION {
+            404
+        } else {
+            200
+        };
+        assert!(
+            status == expected || (status == 201 && expected == 200),
+            "{function}: {} {}",
+            status,
+            run.output
+        );
+        let lines: Vec<serde_json::Value> = run
+            .output
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("{function}: not JSON ({e}): {l}"))
+            })
+            .collect();
+        let logged_request = lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "request" && l.to_string().contains(REQUEST_ID));
+        assert!(
+            logged_request,
+            "{function}: no request log with the request id:\n{}",
+            run.output
+        );
+        let metrics: Vec<&serde_json::Value> =
+            lines.iter().filter(|l| l.get("_aws").is_some()).collect();
+        let has = |name: &str| metrics.iter().any(|m| m.get(name).is_some());
+        assert!(
+            has("ColdStart") && has("Requests") && has("Latency"),
+            "{function}: metrics missing:\n{}",
+            run.output
+        );
+        assert!(metrics
+            .iter()
+            .all(|m| m["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Tally"));
+    }
+}
