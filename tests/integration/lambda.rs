@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 use tally_tests::runtime_api::{invoke_cold, REQUEST_ID};
+use tally_tests::DynamoTables;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -19,13 +20,12 @@ fn binary(function: &str) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_function_answers_its_event_and_logs_json_with_metrics() {
-    let (_client, tables) = tally_tests::dynamodb_tables().await;
-    let env = vec![
+    let mut env = DynamoTables::create().await.env();
+    env.extend([
         ("DYNAMODB_ENDPOINT", tally_tests::dynamodb_endpoint()),
-        ("VISITS_TABLE", tables.visits.clone()),
         ("AWS_ACCESS_KEY_ID", "test".to_string()),
         ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
-    ];
+    ]);
     for function in ROUTES.iter().map(|r| r.function).chain([FALLBACK_FUNCTION]) {
         let event =
             std::fs::read_to_string(repo().join(format!("events/{function}.json"))).expect("event");

@@ -6,7 +6,7 @@ pub mod runtime_api;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tally::store::dynamodb::{client_for, TableNames};
+use tally::store::dynamodb::{client_for, TableNames, TableSpec, TABLES};
 use tally::AppState;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
@@ -32,20 +32,46 @@ fn unique_prefix() -> String {
 }
 
 /// Fresh tables on the test DynamoDB server, created from `template.yaml`.
-pub async fn dynamodb_tables() -> (tally::store::dynamodb::Client, TableNames) {
-    let client = client_for(Some(&dynamodb_endpoint())).await;
-    let prefix = unique_prefix();
-    let tables =
-        tally_local::schema::ensure_tables(&client, |spec| format!("{prefix}{}", spec.logical_id))
+pub struct DynamoTables {
+    pub client: tally::store::dynamodb::Client,
+    pub names: TableNames,
+    prefix: String,
+}
+
+impl DynamoTables {
+    pub async fn create() -> Self {
+        let client = client_for(Some(&dynamodb_endpoint())).await;
+        let prefix = unique_prefix();
+        let names = tally_local::schema::ensure_tables(&client, |spec| table_name(&prefix, spec))
             .await
             .expect("tables created from template.yaml");
-    (client, tables)
+        DynamoTables {
+            client,
+            names,
+            prefix,
+        }
+    }
+
+    /// The environment a function needs to use these tables (`VISITS_TABLE=...`, ...).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        TABLES
+            .iter()
+            .map(|spec| (spec.env, table_name(&self.prefix, spec)))
+            .collect()
+    }
+
+    pub fn state(self) -> AppState {
+        AppState::dynamodb(self.client, &self.names)
+    }
+}
+
+fn table_name(prefix: &str, spec: &TableSpec) -> String {
+    format!("{prefix}{}", spec.logical_id)
 }
 
 /// Stores on fresh DynamoDB tables.
 pub async fn dynamodb_state() -> AppState {
-    let (client, tables) = dynamodb_tables().await;
-    AppState::dynamodb(client, &tables)
+    DynamoTables::create().await.state()
 }
 
 /// Stores in an embedded database under `dir`.
