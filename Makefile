@@ -1,22 +1,40 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run test lint fmt
+.PHONY: run test check-template lambda-build lint fmt
 
-VENV := .venv
-VENV_STAMP := $(VENV)/.installed
-
-$(VENV_STAMP): requirements-dev.txt
-	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $@
+# Python tools live in three virtualenvs because their pins conflict.
+define venv
+$(1)/.installed: $(2)
+	python3 -m venv $(1)
+	$(1)/bin/pip install --quiet --disable-pip-version-check -r $(2)
+	touch $$@
+endef
+$(eval $(call venv,.venv,requirements/test.txt))
+$(eval $(call venv,.venv-iac,requirements/iac.txt))
+$(eval $(call venv,.venv-checkov,requirements/checkov.txt))
 
 ## The whole API locally, on the embedded store in $TALLY_DATA_DIR (default .tally/).
 run:
 	cargo run -p tally-local
 
-## Every test: unit tests, and integration tests on SQLite and on a local DynamoDB server.
-test: $(VENV_STAMP)
+## Every test: template checks, unit tests, integration tests on SQLite and on a local
+## DynamoDB server, Lambda binaries under a loopback Runtime API, and schemathesis.
+test: check-template .venv/.installed
 	cargo build --workspace --bins
-	scripts/with-dynamodb.sh cargo test --workspace --no-fail-fast
+	scripts/with-dynamodb.sh cargo nextest run --workspace --no-fail-fast
+	scripts/schemathesis.sh
+
+## sam validate --lint, cfn-lint and checkov on template.yaml (offline, dummy credentials).
+check-template: .venv-iac/.installed .venv-checkov/.installed
+	AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline SAM_CLI_TELEMETRY=0 \
+	  .venv-iac/bin/sam validate --lint --region us-east-1 --template template.yaml
+	.venv-iac/bin/cfn-lint template.yaml
+	.venv-checkov/bin/checkov --config-file .checkov.yaml --file template.yaml
+
+## Every function as an arm64 Lambda `bootstrap` (release), as `sam build` does.
+lambda-build: .venv-iac/.installed
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/.venv-iac/bin:$$PATH" cargo lambda build --release --arm64 --package tally-functions
+	@ls -l target/lambda/*/bootstrap | awk '{printf "%-40s %6.2f MB\n", $$9, $$5/1048576}'
 
 lint:
 	cargo fmt --all -- --check
