@@ -81,3 +81,19 @@ on_every_engine!(
     list_is_in_byte_order_and_resumes_after_a_key,
     concurrent_increments_are_exact,
 );
+
+#[tokio::test]
+async fn dynamodb_reads_are_gets_and_index_queries_never_scans() {
+    let (state, log) = tally_tests::DynamoTables::create().await.recorded_state();
+    let api = Api::serve(state).await;
+    api.post("/counters/a").await;
+    api.get("/counters/a").await;
+    api.get("/database?limit=2").await;
+    let ops = log.take();
+    assert_eq!(ops[..2], ["UpdateItem", "GetItem"]);
+    assert_eq!(
+        ops[2..],
+        ["Query"; tally::visits::dynamodb::SHARDS as usize],
+        "one Query per shard"
+    );
+}

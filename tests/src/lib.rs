@@ -2,6 +2,7 @@
 //! the embedded store (a fresh directory) or on the DynamoDB-protocol server that `make test`
 //! starts (fresh tables per test), and speaks HTTP to it.
 
+pub mod operations;
 pub mod runtime_api;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -62,6 +63,12 @@ impl DynamoTables {
 
     pub fn state(self) -> AppState {
         AppState::dynamodb(self.client, &self.names)
+    }
+
+    /// Stores on these tables whose DynamoDB operations are recorded.
+    pub fn recorded_state(self) -> (AppState, operations::OperationLog) {
+        let (client, log) = operations::recorded(&self.client);
+        (AppState::dynamodb(client, &self.names), log)
     }
 }
 
