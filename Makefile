@@ -1,5 +1,5 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run test check-template lambda-build lint fmt
+.PHONY: run test bench check-template lambda-build lint fmt
 
 # Python tools live in three virtualenvs because their pins conflict.
 define venv
@@ -22,6 +22,13 @@ test: check-template .venv/.installed
 	cargo build --workspace --bins
 	scripts/with-dynamodb.sh cargo nextest run --workspace --no-fail-fast
 	scripts/schemathesis.sh
+
+## Cold start, warm throughput and cost per request; rewrites the README's benchmark table.
+bench: .venv/.installed
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	cargo build --release -p tally-functions --bins
+	cargo build --release -p tally-local -p tally-tests --bin tally-local --bin bench
+	scripts/with-dynamodb.sh target/release/bench
 
 ## sam validate --lint, cfn-lint and checkov on template.yaml (offline, dummy credentials).
 check-template: .venv-iac/.installed .venv-checkov/.installed

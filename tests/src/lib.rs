@@ -2,6 +2,7 @@
 //! the embedded store (a fresh directory) or on the DynamoDB-protocol server that `make test`
 //! starts (fresh tables per test), and speaks HTTP to it.
 
+pub mod bench;
 pub mod operations;
 pub mod runtime_api;
 

@@ -1,0 +1,102 @@
+//! Cost per request: DynamoDB request units per route by DynamoDB's published rules, and the
+//! price of a million requests from AWS's list prices (us-east-1, on-demand, arm64).
+//!
+//! The rules: a write costs 1 WRU per started KB of the item, plus the same again for every
+//! index whose projected attributes it changes; a strongly consistent read 1 RRU per started
+//! 4 KB, an eventually consistent one (every index Query) half that; a Query is charged on
+//! the total size it reads, rounded up to 4 KB.
+
+/// What one request to a function costs in DynamoDB, and the operations that cost comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteCost {
+    pub function: &'static str,
+    /// The operations the adapter is expected to send, in order (checked against the wire).
+    pub operations: &'static [&'static str],
+    pub read_units: f64,
+    pub write_units: f64,
+    pub why: &'static str,
+}
+
+/// List prices used (USD): HTTP API per million requests (first 300 M a month).
+pub const HTTP_API_PER_MILLION: f64 = 1.00;
+/// Lambda requests per million.
+pub const LAMBDA_REQUESTS_PER_MILLION: f64 = 0.20;
+/// Lambda arm64 compute per GB-second.
+pub const LAMBDA_ARM64_PER_GB_SECOND: f64 = 0.000_013_333_4;
+/// DynamoDB on-demand, per million write / read request units.
+pub const DYNAMODB_WRU_PER_MILLION: f64 = 0.625;
+pub const DYNAMODB_RRU_PER_MILLION: f64 = 0.125;
+/// The functions' memory size in `template.yaml`.
+pub const MEMORY_GB: f64 = 0.125;
+
+/// The cost model of every route (default page size 100 where a route pages).
+pub const ROUTE_COSTS: &[RouteCost] = &[
+    RouteCost { function: "visits-home", operations: &[], read_units: 0.0, write_units: 0.0, why: "static page" },
+    RouteCost {
+        function: "visits-form",
+        operations: &["UpdateItem"],
+        read_units: 0.0,
+        write_units: 2.0,
+        why: "ADD on a <1 KB item (1) + ByShard index, whose projected count changes (1)",
+    },
+    RouteCost {
+        function: "visits-increment",
+        operations: &["UpdateItem"],
+        read_units: 0.0,
+        write_units: 2.0,
+        why: "ADD on a <1 KB item (1) + ByShard index (1)",
+    },
+    RouteCost {
+        function: "visits-count",
+        operations: &["GetItem"],
+        read_units: 1.0,
+        write_units: 0.0,
+        why: "strongly consistent GetItem of a <4 KB item",
+    },
+    RouteCost {
+        function: "visits-database",
+        operations: &["Query", "Query", "Query", "Query"],
+        read_units: 4.0,
+        write_units: 0.0,
+        why: "4 shard Queries of up to 101 ~50 B entries (<8 KB each, eventually consistent: 1 RRU each)",
+    },
+    RouteCost { function: "fallback", operations: &[], read_units: 0.0, write_units: 0.0, why: "no store access" },
+];
+
+/// The model of `function`, if it has one.
+pub fn route_cost(function: &str) -> Option<&'static RouteCost> {
+    ROUTE_COSTS.iter().find(|c| c.function == function)
+}
+
+/// USD per million requests, given the function's billed duration in milliseconds.
+pub fn per_million(cost: &RouteCost, duration_ms: f64) -> f64 {
+    let billed_seconds = duration_ms.ceil().max(1.0) / 1000.0;
+    HTTP_API_PER_MILLION
+        + LAMBDA_REQUESTS_PER_MILLION
+        + billed_seconds * MEMORY_GB * LAMBDA_ARM64_PER_GB_SECOND * 1e6
+        + cost.read_units * DYNAMODB_RRU_PER_MILLION
+        + cost.write_units * DYNAMODB_WRU_PER_MILLION
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
+
+    #[test]
+    fn every_function_has_a_cost_model() {
+        for function in ROUTES.iter().map(|r| r.function).chain([FALLBACK_FUNCTION]) {
+            assert!(
+                route_cost(function).is_some(),
+                "{function} has no cost model"
+            );
+        }
+    }
+
+    #[test]
+    fn a_million_simple_writes_cost_api_lambda_and_units() {
+        let cost = route_cost("visits-increment").expect("model");
+        let expected = 1.0 + 0.2 + 0.001 * 0.125 * 0.000_013_333_4 * 1e6 + 2.0 * 0.625;
+        assert!((per_million(cost, 0.4) - expected).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,156 @@
+//! `make bench`: measures every function cold, the local API warm, and each route's cost, then
+//! prints the tables and writes them into README.md. Needs the release binaries, `wrk`, and the
+//! local DynamoDB server (`scripts/with-dynamodb.sh`); `make bench` provides all three.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tally::http::response::respond;
+use tally_functions::dispatch::handler;
+use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
+use tally_tests::bench::warm::{run_wrk, Scenario};
+use tally_tests::bench::{cold, cost, report};
+use tally_tests::DynamoTables;
+
+const COLD_RUNS: usize = 5;
+const CONNECTIONS: &[u32] = &[1, 16, 64];
+const SECONDS: u32 = 5;
+
+/// The requests the warm run loads the API with.
+const SCENARIOS: &[Scenario] = &[
+    Scenario::get("/"),
+    Scenario::post("/counters/bench", "", ""),
+    Scenario::get("/counters/bench"),
+    Scenario::get("/database?limit=100"),
+];
+
+fn functions() -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .map(|r| r.function)
+        .chain([FALLBACK_FUNCTION])
+        .collect()
+}
+
+async fn function_env() -> Vec<(&'static str, String)> {
+    let mut env = DynamoTables::create().await.env();
+    env.extend([
+        ("DYNAMODB_ENDPOINT", tally_tests::dynamodb_endpoint()),
+        ("AWS_ACCESS_KEY_ID", "bench".into()),
+        ("AWS_SECRET_ACCESS_KEY", "bench".into()),
+    ]);
+    env
+}
+
+/// Sends each function's event through its handler on recorded DynamoDB tables and compares
+/// the operations on the wire with the cost model.
+async fn check_operations(repo: &Path) -> Vec<(String, bool)> {
+    let (state, log) = DynamoTables::create().await.recorded_state();
+    let state = Arc::new(state);
+    let mut checked = Vec::new();
+    for function in functions() {
+        let event = std::fs::read_to_string(repo.join(format!("events/{function}.json")))
+            .unwrap_or_default();
+        let (Ok(req), Some(handle)) = (lambda_http::request::from_str(&event), handler(function))
+        else {
+            checked.push((function.to_string(), false));
+            continue;
+        };
+        log.take();
+        respond(handle(Arc::clone(&state), req).await);
+        let sent = log.take();
+        let expected = cost::route_cost(function)
+            .map(|c| c.operations.to_vec())
+            .unwrap_or_default();
+        if sent != expected {
+            eprintln!("{function}: model says {expected:?}, the adapter sent {sent:?}");
+        }
+        checked.push((function.to_string(), sent == expected));
+    }
+    checked
+}
+
+async fn start_local_api(repo: &Path, data: &Path) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(3999);
+    let child = tokio::process::Command::new(repo.join("target/release/tally-local"))
+        .env("TALLY_ADDR", format!("127.0.0.1:{port}"))
+        .env("TALLY_DATA_DIR", data)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("target/release/tally-local (make bench builds it)");
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = reqwest::Client::new()
+        .post(format!("{base}/counters/bench"))
+        .send()
+        .await;
+    (child, base)
+}
+
+#[tokio::main]
+async fn main() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let bin_dir = repo.join("target/release");
+    let env = function_env().await;
+    let mut cold_starts = Vec::new();
+    for function in functions() {
+        let figures = cold::measure(function, &bin_dir, &repo, &env, COLD_RUNS).await;
+        eprintln!("cold {function}: {figures:?}");
+        cold_starts.push(figures);
+    }
+    let checked = check_operations(&repo).await;
+    let scratch = tempfile::TempDir::new().expect("temp dir");
+    let (mut api, base) = start_local_api(&repo, scratch.path()).await;
+    let mut warm = Vec::new();
+    for scenario in SCENARIOS {
+        for &connections in CONNECTIONS {
+            let figures = run_wrk(&base, scenario, connections, SECONDS, scratch.path());
+            eprintln!("warm {figures:?}");
+            warm.push(figures);
+        }
+    }
+    let _ = api.kill().await;
+    let header = format!(
+        "Measured by `make bench` on {} ({} cores), {}.",
+        std::env::consts::ARCH,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        String::from_utf8_lossy(
+            &std::process::Command::new("date")
+                .arg("-u")
+                .arg("+%Y-%m-%d")
+                .output()
+                .map(|o| o.stdout)
+                .unwrap_or_default()
+        )
+        .trim()
+    );
+    let section = report::render(&header, &cold_starts, &warm, &checked);
+    println!("{section}");
+    let readme_path = repo.join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap_or_default();
+    match report::splice(&readme, &section) {
+        Some(updated) => {
+            let _ = std::fs::write(&readme_path, updated);
+            eprintln!("README.md benchmark section updated");
+        }
+        None => eprintln!(
+            "README.md has no {} ... {} markers; not updated",
+            report::START,
+            report::END
+        ),
+    }
+}
