@@ -88,16 +88,16 @@ fn counts_of(item: &Item) -> Result<Counts, StoreError> {
 
 #[async_trait]
 impl AdStore for DynamoAds {
-    /// Two independent atomic ADDs, sent together. If one fails the request is a 503 and the
-    /// other may have counted: DynamoDB cannot make both one write without a transaction,
-    /// and transactions on hot items fail with conflicts.
+    /// Two independent atomic ADDs, sent together and both carried through. If either fails
+    /// the request is a 503 although the other may have counted: DynamoDB cannot make both one
+    /// write without a transaction, and transactions on hot items fail with conflicts.
     async fn record(&self, event: Event, params: &AdParams) -> Result<(), StoreError> {
         let shard = fastrand::u32(0..self.shards);
-        tokio::try_join!(
+        let (user, sdk) = tokio::join!(
             self.add(user_key(&params.username), event),
             self.add(sdk_key(&params.sdk_version, shard), event),
-        )?;
-        Ok(())
+        );
+        user.and(sdk)
     }
 
     async fn counts(&self, key: &StatsKey) -> Result<Option<Counts>, StoreError> {

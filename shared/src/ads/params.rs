@@ -49,7 +49,7 @@ pub struct AdParams {
 impl AdParams {
     /// Checks the five parameters; `get` answers a parameter's value, `None` if absent or empty.
     pub fn parse<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, ApiError> {
-        let values = AD_PARAMS.map(|name| get(name));
+        let values = AD_PARAMS.map(&get);
         let missing: Vec<&str> = AD_PARAMS
             .iter()
             .zip(&values)
