@@ -2,9 +2,11 @@
 //! spreading of SDK-version counters.
 
 use std::sync::Arc;
+use std::time::Duration;
 use tally::ads::dynamodb::DynamoAds;
 use tally::ads::{AdParams, AdStore, Counts, Event, Namespace, StatsKey};
-use tally::store::dynamodb::{number, s};
+use tally::store::dynamodb::{client_for, number, s};
+use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::{Api, Engine};
 
 fn params(username: &str, sdk_version: &str) -> AdParams {
@@ -87,14 +89,16 @@ async fn never_counted_keys_are_none(engine: Engine) {
     assert_eq!(api.state.ads.counts(&sdk("0.0")).await.expect("read"), None);
 }
 
+/// 64 in flight on the embedded store; 16 on the DynamoDB server, which is shared by every
+/// test and serves about 350 writes/s, one at a time.
 async fn concurrent_records_are_exact(engine: Engine) {
-    let each: u64 = match engine {
-        Engine::Sqlite => 1_000,
-        Engine::Dynamodb => 300,
+    let (each, in_flight): (u64, usize) = match engine {
+        Engine::Sqlite => (1_000, 64),
+        Engine::Dynamodb => (300, 16),
     };
     let api = Api::on(engine).await;
     let store: Arc<dyn AdStore> = Arc::clone(&api.state.ads);
-    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let limit = Arc::new(tokio::sync::Semaphore::new(in_flight));
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..2 * each {
         let (store, limit) = (Arc::clone(&store), Arc::clone(&limit));
@@ -180,5 +184,23 @@ async fn dynamodb_spreads_sdk_counters_over_shards_and_reads_sum_them() {
     assert_eq!(
         number::<u64>(&user_item, "impressions").expect("count"),
         RECORDS
+    );
+}
+
+/// A counter write slower than the client's 2 s attempt timeout is awaited, not sent again:
+/// a resent `ADD` would count twice if the first had been applied.
+#[tokio::test]
+async fn dynamodb_counter_writes_are_not_resent_when_slow() {
+    let slow = StubServer::start(Behaviour::SlowAwsJson(Duration::from_millis(2_500))).await;
+    let client = client_for(Some(&slow.base)).await;
+    let store = DynamoAds::new(client, "AdStatsTable".into(), 8);
+    store
+        .record(Event::AdRequest, &params("alice", "1.0"))
+        .await
+        .expect("a slow write still succeeds");
+    assert_eq!(
+        slow.hits(),
+        2,
+        "one UpdateItem for the user, one for the SDK"
     );
 }

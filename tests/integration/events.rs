@@ -7,7 +7,7 @@ use std::time::Duration;
 use tally::http::response::respond;
 use tally_functions::dispatch::handler;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
-use tally_tests::vast_stub::{Behaviour, VastStub};
+use tally_tests::stub::{Behaviour, StubServer};
 
 fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
@@ -44,7 +44,7 @@ fn events_and_functions_match_one_to_one() {
 #[tokio::test]
 async fn every_event_runs_through_its_function() {
     let dir = tempfile::TempDir::new().expect("temp dir");
-    let stub = VastStub::start(Behaviour::Xml).await;
+    let stub = StubServer::start(Behaviour::Xml).await;
     let mut state = tally_tests::sqlite_state(dir.path());
     state.ad_server = stub.ad_server(Duration::from_secs(3));
     let state = Arc::new(state);

@@ -2,7 +2,7 @@
 //! the embedded store (a fresh directory) or on the DynamoDB-protocol server that `make test`
 //! starts (fresh tables per test), and speaks HTTP to it.
 
-pub mod vast_stub;
+pub mod stub;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

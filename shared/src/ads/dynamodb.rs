@@ -9,7 +9,7 @@
 
 use super::{AdParams, AdStore, Counts, Event, Namespace, StatsKey};
 use crate::config::env_or;
-use crate::store::dynamodb::{batch_get, n, optional_number, s, Client, Item};
+use crate::store::dynamodb::{batch_get, n, optional_number, s, write_once, Client, Item};
 use crate::StoreError;
 use async_trait::async_trait;
 
@@ -65,6 +65,8 @@ impl DynamoAds {
             .update_expression("ADD #counter :one")
             .expression_attribute_names("#counter", attribute)
             .expression_attribute_values(":one", n(1))
+            .customize()
+            .config_override(write_once())
             .send()
             .await?;
         Ok(())

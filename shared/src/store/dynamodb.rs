@@ -3,7 +3,7 @@
 
 use crate::StoreError;
 use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
+use aws_config::timeout::{TimeoutConfig, TimeoutConfigBuilder};
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
@@ -65,6 +65,22 @@ impl TableNames {
     }
 }
 
+/// The timeouts of every call: connecting, and the whole operation with its retries.
+fn timeouts() -> TimeoutConfigBuilder {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_timeout(Duration::from_secs(5))
+}
+
+/// Per-call settings for a write that must not be applied twice, such as a counter's `ADD`:
+/// no per-attempt timeout, so a slow attempt is awaited (within the operation timeout) instead
+/// of being abandoned and sent again, which would count twice if the first one was applied.
+/// Use with `.customize().config_override(write_once())`.
+pub fn write_once() -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::default()
+        .timeout_config(timeouts().disable_operation_attempt_timeout().build())
+}
+
 /// Builds the client once per container. `DYNAMODB_ENDPOINT` points it at a local server.
 pub async fn client_from_env() -> Client {
     client_for(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref()).await
@@ -73,10 +89,8 @@ pub async fn client_from_env() -> Client {
 /// A client for AWS, or for a DynamoDB-protocol server at `endpoint` (with dummy credentials
 /// and a default region when the environment configures none).
 pub async fn client_for(endpoint: Option<&str>) -> Client {
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(1))
+    let timeouts = timeouts()
         .operation_attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(5))
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)

@@ -1,5 +1,6 @@
-//! A stand-in for the ad server on loopback, so no test touches the internet: it answers VAST
-//! XML, an error status or a redirect, or never answers, and counts the requests it received.
+//! A loopback HTTP server with canned answers, counting the requests it receives: the ad server
+//! of the tests (VAST XML, an error status, a redirect, or no answer), so no test touches the
+//! internet, and a slow DynamoDB endpoint.
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -30,28 +31,31 @@ pub enum Behaviour {
     Redirect,
     /// Reads the request and never answers.
     Hang,
+    /// 200 with the empty AWS JSON object `{}` after this delay: a slow DynamoDB `UpdateItem`.
+    SlowAwsJson(Duration),
 }
 
 /// A running stub; it stops when dropped.
-pub struct VastStub {
-    pub url: String,
+pub struct StubServer {
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
     hits: Arc<AtomicUsize>,
     server: JoinHandle<()>,
 }
 
-impl Drop for VastStub {
+impl Drop for StubServer {
     fn drop(&mut self) {
         self.server.abort();
     }
 }
 
-impl VastStub {
-    pub async fn start(behaviour: Behaviour) -> VastStub {
+impl StubServer {
+    pub async fn start(behaviour: Behaviour) -> StubServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}/ad/vast", listener.local_addr().expect("addr"));
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
         let hits = Arc::new(AtomicUsize::new(0));
         let server = tokio::spawn(serve(listener, behaviour, Arc::clone(&hits)));
-        VastStub { url, hits, server }
+        StubServer { base, hits, server }
     }
 
     /// How many requests the stub has received.
@@ -61,7 +65,7 @@ impl VastStub {
 
     /// An ad server pointing at this stub.
     pub fn ad_server(&self, timeout: Duration) -> AdServer {
-        AdServer::new(&self.url, timeout)
+        AdServer::new(format!("{}/ad/vast", self.base), timeout)
     }
 }
 
@@ -86,6 +90,10 @@ async fn answer(behaviour: Behaviour) -> Result<hyper::Response<Full<Bytes>>, In
         Behaviour::Status(status) => (status, "text/plain", "stub failure"),
         Behaviour::Redirect => (302, "text/plain", "moved"),
         Behaviour::Hang => std::future::pending().await,
+        Behaviour::SlowAwsJson(delay) => {
+            tokio::time::sleep(delay).await;
+            (200, "application/x-amz-json-1.0", "{}")
+        }
     };
     let mut resp = hyper::Response::builder()
         .status(status)
