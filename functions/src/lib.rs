@@ -2,6 +2,7 @@
 //! the response; `src/bin/` wraps each one in a Lambda binary, and the local API dispatches to
 //! them in-process through `dispatch`.
 
+pub mod ads;
 pub mod dispatch;
 pub mod fallback;
 pub mod lambda;

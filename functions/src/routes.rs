@@ -26,6 +26,9 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/counters/{id}", "visits-increment"),
     route("GET", "/counters/{id}", "visits-count"),
     route("GET", "/database", "visits-database"),
+    route("GET", "/ad", "ads-ad"),
+    route("GET", "/impression", "ads-impression"),
+    route("GET", "/statistics", "ads-statistics"),
 ];
 
 /// The binary that answers everything no route matches (API Gateway's `$default` route).

@@ -2,11 +2,15 @@
 //!
 //! One module per service (`visits`, ...) holds that service's models, validation and storage
 //! trait with one adapter per engine; `http` holds request parsing and response shaping;
-//! `store` holds what the engines' adapters share; `state` wires the stores together.
+//! `store` holds what the engines' adapters share; `state` wires the stores together;
+//! `config` reads settings once; `metrics` counts business events.
 
+pub mod ads;
+pub mod config;
 pub mod error;
 pub mod html;
 pub mod http;
+pub mod metrics;
 pub mod state;
 pub mod store;
 pub mod visits;

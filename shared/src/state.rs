@@ -1,5 +1,7 @@
 //! The stores a handler can reach, built once per container (Lambda) or process (local API).
 
+use crate::ads::dynamodb::{shards_from_env, DynamoAds};
+use crate::ads::{AdServer, AdStore};
 use crate::store::dynamodb::{Client, TableNames};
 use crate::visits::dynamodb::DynamoVisits;
 use crate::visits::VisitStore;
@@ -7,6 +9,9 @@ use std::sync::Arc;
 
 pub struct AppState {
     pub visits: Arc<dyn VisitStore>,
+    pub ads: Arc<dyn AdStore>,
+    /// Where `GET /ad` fetches its VAST XML (`VAST_URL`, `VAST_TIMEOUT_MS`).
+    pub ad_server: AdServer,
 }
 
 impl AppState {
@@ -18,7 +23,13 @@ impl AppState {
 
     pub fn dynamodb(client: Client, tables: &TableNames) -> Self {
         AppState {
-            visits: Arc::new(DynamoVisits::new(client, tables.visits.clone())),
+            visits: Arc::new(DynamoVisits::new(client.clone(), tables.visits.clone())),
+            ads: Arc::new(DynamoAds::new(
+                client,
+                tables.ads.clone(),
+                shards_from_env(),
+            )),
+            ad_server: AdServer::from_env(),
         }
     }
 
@@ -27,7 +38,9 @@ impl AppState {
     pub fn sqlite(dir: &std::path::Path) -> Result<Self, crate::StoreError> {
         let db = crate::store::sqlite::Sqlite::open(dir)?;
         Ok(AppState {
-            visits: Arc::new(crate::visits::sqlite::SqliteVisits::open(db)?),
+            visits: Arc::new(crate::visits::sqlite::SqliteVisits::open(db.clone())?),
+            ads: Arc::new(crate::ads::sqlite::SqliteAds::open(db)?),
+            ad_server: AdServer::from_env(),
         })
     }
 }

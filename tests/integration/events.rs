@@ -3,15 +3,18 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tally::http::response::respond;
 use tally_functions::dispatch::handler;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
+use tally_tests::stub::{Behaviour, StubServer};
 
 fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
 }
 
-/// The functions in the order their events run: the form counts `alice` before it is read.
+/// The functions in the order their events run: the form counts `alice` before it is read,
+/// `/ad` (against a local stub ad server) and `/impression` count before `/statistics`.
 fn functions() -> Vec<&'static str> {
     ROUTES
         .iter()
@@ -41,7 +44,10 @@ fn events_and_functions_match_one_to_one() {
 #[tokio::test]
 async fn every_event_runs_through_its_function() {
     let dir = tempfile::TempDir::new().expect("temp dir");
-    let state = Arc::new(tally_tests::sqlite_state(dir.path()));
+    let stub = StubServer::start(Behaviour::Xml).await;
+    let mut state = tally_tests::sqlite_state(dir.path());
+    state.ad_server = stub.ad_server(Duration::from_secs(3));
+    let state = Arc::new(state);
     for function in functions() {
         let file = events_dir().join(format!("{function}.json"));
         let text = std::fs::read_to_string(&file).expect("readable");

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 use tally_tests::runtime_api::{invoke_cold, REQUEST_ID};
+use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::DynamoTables;
 
 fn repo() -> PathBuf {
@@ -20,8 +21,10 @@ fn binary(function: &str) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_function_answers_its_event_and_logs_json_with_metrics() {
+    let ad_server = StubServer::start(Behaviour::Xml).await;
     let mut env = DynamoTables::create().await.env();
     env.extend([
+        ("VAST_URL", format!("{}/ad/vast", ad_server.base)),
         ("DYNAMODB_ENDPOINT", tally_tests::dynamodb_endpoint()),
         ("AWS_ACCESS_KEY_ID", "test".to_string()),
         ("AWS_SECRET_ACCESS_KEY", "test".to_string()),

@@ -14,6 +14,8 @@ macro_rules! on_every_engine {
     };
 }
 
+mod ads;
+mod ads_store;
 mod contract;
 mod events;
 mod lambda;

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod operations;
 pub mod runtime_api;
+pub mod stub;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -134,14 +135,26 @@ impl Reply {
 impl Api {
     /// The local API on a fresh store of `engine`.
     pub async fn on(engine: Engine) -> Api {
+        Api::on_with(engine, |_| {}).await
+    }
+
+    /// The local API on a fresh store of `engine`, its state adjusted first (e.g. to point
+    /// `ad_server` at a stub).
+    pub async fn on_with(engine: Engine, configure: impl FnOnce(&mut AppState)) -> Api {
         match engine {
             Engine::Sqlite => {
                 let dir = TempDir::new().expect("temp dir");
-                let mut api = Api::serve(sqlite_state(dir.path())).await;
+                let mut state = sqlite_state(dir.path());
+                configure(&mut state);
+                let mut api = Api::serve(state).await;
                 api._dir = Some(dir);
                 api
             }
-            Engine::Dynamodb => Api::serve(dynamodb_state().await).await,
+            Engine::Dynamodb => {
+                let mut state = dynamodb_state().await;
+                configure(&mut state);
+                Api::serve(state).await
+            }
         }
     }
 

@@ -3,12 +3,12 @@
 
 use crate::StoreError;
 use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
+use aws_config::timeout::{TimeoutConfig, TimeoutConfigBuilder};
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 pub use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -23,15 +23,22 @@ pub struct TableSpec {
 }
 
 /// Every table Tally uses. The keys and indexes themselves are declared only in `template.yaml`.
-pub const TABLES: &[TableSpec] = &[TableSpec {
-    logical_id: "VisitsTable",
-    env: "VISITS_TABLE",
-}];
+pub const TABLES: &[TableSpec] = &[
+    TableSpec {
+        logical_id: "VisitsTable",
+        env: "VISITS_TABLE",
+    },
+    TableSpec {
+        logical_id: "AdStatsTable",
+        env: "ADS_TABLE",
+    },
+];
 
 /// The physical table names the adapters use.
 #[derive(Debug, Clone)]
 pub struct TableNames {
     pub visits: String,
+    pub ads: String,
 }
 
 impl TableNames {
@@ -46,6 +53,7 @@ impl TableNames {
         };
         TableNames {
             visits: by_id("VisitsTable"),
+            ads: by_id("AdStatsTable"),
         }
     }
 
@@ -57,6 +65,22 @@ impl TableNames {
     }
 }
 
+/// The timeouts of every call: connecting, and the whole operation with its retries.
+fn timeouts() -> TimeoutConfigBuilder {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_timeout(Duration::from_secs(5))
+}
+
+/// Per-call settings for a write that must not be applied twice, such as a counter's `ADD`:
+/// no per-attempt timeout, so a slow attempt is awaited (within the operation timeout) instead
+/// of being abandoned and sent again, which would count twice if the first one was applied.
+/// Use with `.customize().config_override(write_once())`.
+pub fn write_once() -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::default()
+        .timeout_config(timeouts().disable_operation_attempt_timeout().build())
+}
+
 /// Builds the client once per container. `DYNAMODB_ENDPOINT` points it at a local server.
 pub async fn client_from_env() -> Client {
     client_for(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref()).await
@@ -65,10 +89,8 @@ pub async fn client_from_env() -> Client {
 /// A client for AWS, or for a DynamoDB-protocol server at `endpoint` (with dummy credentials
 /// and a default region when the environment configures none).
 pub async fn client_for(endpoint: Option<&str>) -> Client {
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(1))
+    let timeouts = timeouts()
         .operation_attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(5))
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)
@@ -123,6 +145,50 @@ pub async fn query_up_to(query: QueryFluentBuilder, limit: usize) -> Result<Vec<
     }
 }
 
+/// How often `batch_get` asks again for keys DynamoDB left unprocessed before giving up.
+const BATCH_GET_ATTEMPTS: u32 = 5;
+
+/// Reads up to 100 items by key with one BatchGetItem, strongly consistent (each item costs one
+/// read unit per 4 KB). Keys DynamoDB leaves unprocessed are asked again after a short backoff.
+pub async fn batch_get(
+    client: &Client,
+    table: &str,
+    keys: Vec<Item>,
+) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut pending = keys;
+    for attempt in 0..BATCH_GET_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+        }
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(pending))
+            .consistent_read(true)
+            .build()
+            .map_err(|err| StoreError::Unavailable(err.to_string()))?;
+        let out = client
+            .batch_get_item()
+            .request_items(table, request)
+            .send()
+            .await?;
+        if let Some(found) = out.responses.and_then(|mut r| r.remove(table)) {
+            items.extend(found);
+        }
+        pending = out
+            .unprocessed_keys
+            .and_then(|mut u| u.remove(table))
+            .map(|k| k.keys)
+            .unwrap_or_default();
+        if pending.is_empty() {
+            return Ok(items);
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "BatchGetItem left {} keys unprocessed",
+        pending.len()
+    )))
+}
+
 fn malformed(name: &str) -> StoreError {
     StoreError::Unavailable(format!(
         "item attribute {name} is missing or has the wrong type"
@@ -143,6 +209,14 @@ pub fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreE
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| malformed(name))
+}
+
+/// A number attribute that may be absent; present with the wrong type is an error.
+pub fn optional_number<T: std::str::FromStr>(
+    item: &Item,
+    name: &str,
+) -> Result<Option<T>, StoreError> {
+    item.get(name).map(|_| number(item, name)).transpose()
 }
 
 /// A number attribute value.

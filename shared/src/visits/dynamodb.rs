@@ -4,7 +4,7 @@
 //! over `SHARDS` partitions so no index partition is hot, and a page merges the shards.
 
 use super::{Visit, VisitId, VisitStore};
-use crate::store::dynamodb::{n, number, query_up_to, s, string, Client};
+use crate::store::dynamodb::{n, number, query_up_to, s, string, write_once, Client};
 use crate::store::shard_of;
 use crate::StoreError;
 use async_trait::async_trait;
@@ -39,6 +39,8 @@ impl VisitStore for DynamoVisits {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":shard", n(shard_of(id.as_str(), SHARDS)))
             .return_values(ReturnValue::UpdatedNew)
+            .customize()
+            .config_override(write_once())
             .send()
             .await?;
         number(&out.attributes.unwrap_or_default(), "count")

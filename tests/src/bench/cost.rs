@@ -60,6 +60,27 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
         write_units: 0.0,
         why: "4 shard Queries of up to 101 ~50 B entries (<8 KB each, eventually consistent: 1 RRU each)",
     },
+    RouteCost {
+        function: "ads-ad",
+        operations: &["UpdateItem", "UpdateItem"],
+        read_units: 0.0,
+        write_units: 2.0,
+        why: "ADD on the user's item and on one of the SDK version's 8 shard items (<1 KB, no index); then the ad server",
+    },
+    RouteCost {
+        function: "ads-impression",
+        operations: &["UpdateItem", "UpdateItem"],
+        read_units: 0.0,
+        write_units: 2.0,
+        why: "ADD on the user's item and on one SDK shard item",
+    },
+    RouteCost {
+        function: "ads-statistics",
+        operations: &["BatchGetItem"],
+        read_units: 1.0,
+        write_units: 0.0,
+        why: "`?username=`: one consistent read of one item (`?sdk=`: 8 items, 8 RRU)",
+    },
     RouteCost { function: "fallback", operations: &[], read_units: 0.0, write_units: 0.0, why: "no store access" },
 ];
 

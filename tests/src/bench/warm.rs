@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn wrk_reports_are_read() {
-        let report = "  Latency Distribution\n     50%  812.00us\n     75%    1.00ms\n     90%    1.50ms\n     99%    2.01s\n  3000 requests in 1.00s, 1.00MB read\n  Non-2xx or 3xx responses: 7\nRequests/sec:   2999.50\n";
-        assert_eq!(parse_wrk(report), (2999.5, 0.812, 2010.0, 7));
+        let report = "  Latency Distribution\n     50%  812.00us\n     75%    1.00ms\n     90%    1.50ms\n     99%    2.00s\n  3000 requests in 1.00s, 1.00MB read\n  Non-2xx or 3xx responses: 7\nRequests/sec:   2999.50\n";
+        assert_eq!(parse_wrk(report), (2999.5, 0.812, 2000.0, 7));
     }
 }

@@ -10,6 +10,7 @@ use tally_functions::dispatch::handler;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 use tally_tests::bench::warm::{run_wrk, Scenario};
 use tally_tests::bench::{cold, cost, report};
+use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::DynamoTables;
 
 const COLD_RUNS: usize = 5;
@@ -22,6 +23,11 @@ const SCENARIOS: &[Scenario] = &[
     Scenario::post("/counters/bench", "", ""),
     Scenario::get("/counters/bench"),
     Scenario::get("/database?limit=100"),
+    Scenario::get("/ad?sdk_version=1.0&session_id=s&platform=ios&username=bench&country_code=US"),
+    Scenario::get(
+        "/impression?sdk_version=1.0&session_id=s&platform=ios&username=bench&country_code=US",
+    ),
+    Scenario::get("/statistics?sdk=1.0"),
 ];
 
 fn functions() -> Vec<&'static str> {
@@ -32,9 +38,10 @@ fn functions() -> Vec<&'static str> {
         .collect()
 }
 
-async fn function_env() -> Vec<(&'static str, String)> {
+async fn function_env(ad_server: &StubServer) -> Vec<(&'static str, String)> {
     let mut env = DynamoTables::create().await.env();
     env.extend([
+        ("VAST_URL", format!("{}/ad/vast", ad_server.base)),
         ("DYNAMODB_ENDPOINT", tally_tests::dynamodb_endpoint()),
         ("AWS_ACCESS_KEY_ID", "bench".into()),
         ("AWS_SECRET_ACCESS_KEY", "bench".into()),
@@ -44,8 +51,9 @@ async fn function_env() -> Vec<(&'static str, String)> {
 
 /// Sends each function's event through its handler on recorded DynamoDB tables and compares
 /// the operations on the wire with the cost model.
-async fn check_operations(repo: &Path) -> Vec<(String, bool)> {
-    let (state, log) = DynamoTables::create().await.recorded_state();
+async fn check_operations(repo: &Path, ad_server: &StubServer) -> Vec<(String, bool)> {
+    let (mut state, log) = DynamoTables::create().await.recorded_state();
+    state.ad_server = ad_server.ad_server(Duration::from_secs(3));
     let state = Arc::new(state);
     let mut checked = Vec::new();
     for function in functions() {
@@ -70,7 +78,11 @@ async fn check_operations(repo: &Path) -> Vec<(String, bool)> {
     checked
 }
 
-async fn start_local_api(repo: &Path, data: &Path) -> (tokio::process::Child, String) {
+async fn start_local_api(
+    repo: &Path,
+    data: &Path,
+    vast_url: &str,
+) -> (tokio::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -78,6 +90,7 @@ async fn start_local_api(repo: &Path, data: &Path) -> (tokio::process::Child, St
     let child = tokio::process::Command::new(repo.join("target/release/tally-local"))
         .env("TALLY_ADDR", format!("127.0.0.1:{port}"))
         .env("TALLY_DATA_DIR", data)
+        .env("VAST_URL", vast_url)
         .env("RUST_LOG", "warn")
         .kill_on_drop(true)
         .spawn()
@@ -103,16 +116,22 @@ async fn start_local_api(repo: &Path, data: &Path) -> (tokio::process::Child, St
 async fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let bin_dir = repo.join("target/release");
-    let env = function_env().await;
+    let ad_server = StubServer::start(Behaviour::Xml).await;
+    let env = function_env(&ad_server).await;
     let mut cold_starts = Vec::new();
     for function in functions() {
         let figures = cold::measure(function, &bin_dir, &repo, &env, COLD_RUNS).await;
         eprintln!("cold {function}: {figures:?}");
         cold_starts.push(figures);
     }
-    let checked = check_operations(&repo).await;
+    let checked = check_operations(&repo, &ad_server).await;
     let scratch = tempfile::TempDir::new().expect("temp dir");
-    let (mut api, base) = start_local_api(&repo, scratch.path()).await;
+    let (mut api, base) = start_local_api(
+        &repo,
+        scratch.path(),
+        &format!("{}/ad/vast", ad_server.base),
+    )
+    .await;
     let mut warm = Vec::new();
     for scenario in SCENARIOS {
         for &connections in CONNECTIONS {

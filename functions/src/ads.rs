@@ -1,0 +1,41 @@
+//! Handlers of the ad statistics (contract section C).
+
+use crate::{AppState, HandlerResult, Request};
+use lambda_http::http::StatusCode;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use tally::ads::{self, AdParams, StatsKey};
+use tally::http::request::query_param;
+use tally::http::response::{json, xml};
+
+fn ad_params(req: &Request) -> Result<AdParams, tally::ApiError> {
+    AdParams::parse(|name| query_param(req, name))
+}
+
+/// `GET /ad`: the ad server's VAST XML, unchanged.
+pub async fn ad(state: Arc<AppState>, req: Request) -> HandlerResult {
+    let params = ad_params(&req)?;
+    let body = ads::request_ad(state.ads.as_ref(), &state.ad_server, &params).await?;
+    Ok(xml(StatusCode::OK, body))
+}
+
+/// `GET /impression`
+pub async fn impression(state: Arc<AppState>, req: Request) -> HandlerResult {
+    let params = ad_params(&req)?;
+    ads::record_impression(state.ads.as_ref(), &params).await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"success": true, "message": "Successfully fetched"}),
+    ))
+}
+
+/// `GET /statistics`: `{"success": true, "<name>": stats}`. A user named `success` gets
+/// `{"success": stats}`, as a JSON object cannot hold the key twice (the original did the same).
+pub async fn statistics(state: Arc<AppState>, req: Request) -> HandlerResult {
+    let key = StatsKey::parse(|name| query_param(&req, name))?;
+    let stats = ads::statistics(state.ads.as_ref(), &key).await?;
+    let mut body = Map::new();
+    body.insert("success".into(), Value::Bool(true));
+    body.insert(key.name, json!(stats));
+    Ok(json(StatusCode::OK, &body))
+}

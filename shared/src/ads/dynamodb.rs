@@ -1,0 +1,134 @@
+//! The ad counters in DynamoDB: one item per counter (partition key `pk`); `ADD` makes each
+//! increment one atomic write.
+//!
+//! A user is one item, `user#<username>`. An SDK version is a hot key (every client of that SDK
+//! increments it, and one item takes about 1,000 writes/s), so it is spread over `shards`
+//! items `sdk#<version>#<k>`, k in 0..shards: a write picks k at random, a read sums all of
+//! them with one strongly consistent BatchGetItem (one read unit per item). The shard number
+//! is always the last `#` field, so no version and shard pair names another's item.
+
+use super::{AdParams, AdStore, Counts, Event, Namespace, StatsKey};
+use crate::config::env_or;
+use crate::store::dynamodb::{batch_get, n, optional_number, s, write_once, Client, Item};
+use crate::StoreError;
+use async_trait::async_trait;
+
+/// The variable that sets how many items each SDK version's counter is spread over.
+pub const SHARDS_ENV: &str = "SDK_COUNTER_SHARDS";
+pub const DEFAULT_SHARDS: u32 = 8;
+/// One BatchGetItem reads at most 100 keys.
+pub const MAX_SHARDS: u32 = 100;
+
+const KEY: &str = "pk";
+const AD_REQUESTS: &str = "ad_requests";
+const IMPRESSIONS: &str = "impressions";
+
+/// `SDK_COUNTER_SHARDS`, 1..=100, default 8. It may grow, never shrink: a read sums only
+/// the shards below the current count.
+pub fn shards_from_env() -> u32 {
+    env_or(SHARDS_ENV, DEFAULT_SHARDS, |n| (1..=MAX_SHARDS).contains(n))
+}
+
+fn user_key(username: &str) -> String {
+    format!("{}#{username}", Namespace::User.as_str())
+}
+
+fn sdk_key(version: &str, shard: u32) -> String {
+    format!("{}#{version}#{shard}", Namespace::Sdk.as_str())
+}
+
+pub struct DynamoAds {
+    client: Client,
+    table: String,
+    shards: u32,
+}
+
+impl DynamoAds {
+    /// `shards` is clamped to 1..=100.
+    pub fn new(client: Client, table: String, shards: u32) -> Self {
+        DynamoAds {
+            client,
+            table,
+            shards: shards.clamp(1, MAX_SHARDS),
+        }
+    }
+
+    async fn add(&self, key: String, event: Event) -> Result<(), StoreError> {
+        let attribute = match event {
+            Event::AdRequest => AD_REQUESTS,
+            Event::Impression => IMPRESSIONS,
+        };
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY, s(key))
+            .update_expression("ADD #counter :one")
+            .expression_attribute_names("#counter", attribute)
+            .expression_attribute_values(":one", n(1))
+            .customize()
+            .config_override(write_once())
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Every item that holds part of the counter `key`.
+    fn items_of(&self, key: &StatsKey) -> Vec<String> {
+        match key.namespace {
+            Namespace::User => vec![user_key(&key.name)],
+            Namespace::Sdk => (0..self.shards).map(|k| sdk_key(&key.name, k)).collect(),
+        }
+    }
+}
+
+fn counts_of(item: &Item) -> Result<Counts, StoreError> {
+    Ok(Counts {
+        ad_requests: optional_number(item, AD_REQUESTS)?.unwrap_or(0),
+        impressions: optional_number(item, IMPRESSIONS)?.unwrap_or(0),
+    })
+}
+
+#[async_trait]
+impl AdStore for DynamoAds {
+    /// Two independent atomic ADDs, sent together and both carried through. If either fails
+    /// the request is a 503 although the other may have counted: DynamoDB cannot make both one
+    /// write without a transaction, and transactions on hot items fail with conflicts.
+    async fn record(&self, event: Event, params: &AdParams) -> Result<(), StoreError> {
+        let shard = fastrand::u32(0..self.shards);
+        let (user, sdk) = tokio::join!(
+            self.add(user_key(&params.username), event),
+            self.add(sdk_key(&params.sdk_version, shard), event),
+        );
+        user.and(sdk)
+    }
+
+    async fn counts(&self, key: &StatsKey) -> Result<Option<Counts>, StoreError> {
+        let keys: Vec<Item> = self
+            .items_of(key)
+            .into_iter()
+            .map(|pk| Item::from([(KEY.to_string(), s(pk))]))
+            .collect();
+        let items = batch_get(&self.client, &self.table, keys).await?;
+        if items.is_empty() {
+            return Ok(None);
+        }
+        let mut total = Counts::default();
+        for item in &items {
+            total = total + counts_of(item)?;
+        }
+        Ok(Some(total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_and_sdk_versions_never_share_an_item() {
+        assert_ne!(user_key("1.0"), sdk_key("1.0", 0));
+        assert_ne!(sdk_key("a#1", 2), sdk_key("a", 12));
+        assert_eq!(sdk_key("a#1", 2), "sdk#a#1#2");
+        assert_eq!(user_key("sdk#1.0#0"), "user#sdk#1.0#0");
+    }
+}

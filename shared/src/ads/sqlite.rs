@@ -1,0 +1,83 @@
+//! The ad counters in the embedded SQLite store: one row per (namespace, name); both UPSERTs
+//! of a request run in one transaction, so a request counts for the user and the SDK version
+//! or for neither. SQLite serialises writers, so no counter needs spreading here.
+
+use super::{AdParams, AdStore, Counts, Event, Namespace, StatsKey};
+use crate::store::sqlite::Sqlite;
+use crate::StoreError;
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension};
+
+pub struct SqliteAds {
+    db: Sqlite,
+}
+
+impl SqliteAds {
+    /// Creates the table if this is a new database.
+    pub fn open(db: Sqlite) -> Result<Self, StoreError> {
+        db.with(|conn| {
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS ad_counters (
+                     namespace TEXT NOT NULL,
+                     name TEXT NOT NULL,
+                     ad_requests INTEGER NOT NULL,
+                     impressions INTEGER NOT NULL,
+                     PRIMARY KEY (namespace, name)
+                 ) WITHOUT ROWID;",
+            )
+        })?;
+        Ok(SqliteAds { db })
+    }
+}
+
+#[async_trait]
+impl AdStore for SqliteAds {
+    async fn record(&self, event: Event, params: &AdParams) -> Result<(), StoreError> {
+        let add = Counts::of(event);
+        let counters = [
+            (Namespace::User, params.username.clone()),
+            (Namespace::Sdk, params.sdk_version.clone()),
+        ];
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                for (namespace, name) in &counters {
+                    tx.prepare_cached(
+                        "INSERT INTO ad_counters (namespace, name, ad_requests, impressions)
+                         VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (namespace, name) DO UPDATE SET
+                             ad_requests = ad_requests + excluded.ad_requests,
+                             impressions = impressions + excluded.impressions",
+                    )?
+                    .execute(params![
+                        namespace.as_str(),
+                        name,
+                        add.ad_requests,
+                        add.impressions
+                    ])?;
+                }
+                tx.commit()
+            })
+            .await
+    }
+
+    async fn counts(&self, key: &StatsKey) -> Result<Option<Counts>, StoreError> {
+        let (namespace, name) = (key.namespace.as_str(), key.name.clone());
+        self.db
+            .call(move |conn| {
+                conn.query_row(
+                    "SELECT ad_requests, impressions FROM ad_counters
+                     WHERE namespace = ?1 AND name = ?2",
+                    params![namespace, name],
+                    |row| {
+                        Ok(Counts {
+                            ad_requests: row.get(0)?,
+                            impressions: row.get(1)?,
+                        })
+                    },
+                )
+                .optional()
+            })
+            .await
+    }
+}

@@ -1,0 +1,92 @@
+//! The ad server `/ad` fetches VAST XML from. Its URL and timeout are part of the state handed
+//! to handlers (built once from `VAST_URL` and `VAST_TIMEOUT_MS`), so each test can point its
+//! own state at its own stub server.
+
+use crate::config::env_or;
+use crate::ApiError;
+use reqwest::redirect::Policy;
+use std::time::Duration;
+
+/// The original service's ad server.
+pub const DEFAULT_URL: &str = "https://6u3td6zfza.execute-api.us-east-2.amazonaws.com/prod/ad/vast";
+pub const URL_ENV: &str = "VAST_URL";
+pub const TIMEOUT_ENV: &str = "VAST_TIMEOUT_MS";
+/// How long the whole upstream exchange (connect, answer, body) may take by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The largest answer passed on; a Lambda response must stay under 6 MB.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A configured ad server: where it is, how long to wait, and the HTTP client (rustls).
+pub struct AdServer {
+    url: String,
+    timeout: Duration,
+    /// The client, or why it could not be built (then every fetch is a 502, logged once here).
+    client: Result<reqwest::Client, String>,
+}
+
+impl AdServer {
+    /// An ad server at `url`, answering within `timeout`. Redirects are not followed.
+    pub fn new(url: impl Into<String>, timeout: Duration) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .timeout(timeout)
+            .build()
+            .map_err(|err| {
+                tracing::error!(error = %err, "the ad server's HTTP client could not be built");
+                err.to_string()
+            });
+        AdServer {
+            url: url.into(),
+            timeout,
+            client,
+        }
+    }
+
+    /// From `VAST_URL` (default: the original ad server) and `VAST_TIMEOUT_MS` (default 3 s).
+    pub fn from_env() -> Self {
+        let url = std::env::var(URL_ENV).unwrap_or_else(|_| DEFAULT_URL.to_string());
+        let default_ms = DEFAULT_TIMEOUT.as_millis() as u64;
+        let ms = env_or(TIMEOUT_ENV, default_ms, |ms| (1..=60_000).contains(ms));
+        AdServer::new(url, Duration::from_millis(ms))
+    }
+
+    /// The ad server's body, unchanged. Non-2xx (a 3xx too) is 502; no answer in time is 504.
+    pub async fn fetch(&self) -> Result<Vec<u8>, ApiError> {
+        let client = self.client.as_ref().map_err(|err| {
+            ApiError::BadGateway(format!("the ad server client is unavailable: {err}"))
+        })?;
+        let mut resp = client
+            .get(&self.url)
+            .send()
+            .await
+            .map_err(|err| self.failure(err))?;
+        if !resp.status().is_success() {
+            return Err(ApiError::BadGateway(format!(
+                "the ad server answered {}",
+                resp.status().as_u16()
+            )));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|err| self.failure(err))? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(ApiError::BadGateway(
+                    "the ad server's answer is larger than 1 MiB".into(),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn failure(&self, err: reqwest::Error) -> ApiError {
+        tracing::warn!(error = %err, url = self.url, "ad server request failed");
+        if err.is_timeout() {
+            ApiError::GatewayTimeout(format!(
+                "the ad server did not answer within {} ms",
+                self.timeout.as_millis()
+            ))
+        } else {
+            ApiError::BadGateway("the ad server could not be reached".into())
+        }
+    }
+}
