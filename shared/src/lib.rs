@@ -7,6 +7,7 @@
 pub mod error;
 pub mod html;
 pub mod http;
+pub mod logs;
 pub mod state;
 pub mod store;
 pub mod visits;
