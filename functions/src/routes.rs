@@ -26,6 +26,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/counters/{id}", "visits-increment"),
     route("GET", "/counters/{id}", "visits-count"),
     route("GET", "/database", "visits-database"),
+    route("POST", "/log", "logs-record"),
+    route("GET", "/log", "logs-query"),
 ];
 
 /// The binary that answers everything no route matches (API Gateway's `$default` route).
