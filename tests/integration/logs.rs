@@ -388,3 +388,14 @@ on_every_engine!(
     bodies_of_the_wrong_type_shape_or_size_are_refused,
     walking_every_filter_with_limit_137_returns_each_action_once_in_order,
 );
+
+#[tokio::test]
+async fn reads_and_writes_on_a_failing_store_are_503_with_retry_after() {
+    let dead = tally::store::dynamodb::client_for(Some("http://127.0.0.1:9")).await;
+    let tables = tally::store::dynamodb::TableNames::resolve(|spec| spec.logical_id.into());
+    let api = Api::serve(tally::AppState::dynamodb(dead, &tables)).await;
+    let reply = post(&api, &sample()).await;
+    assert_error(&reply, 503, "retry");
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert_error(&find(&api, &[]).await, 503, "retry");
+}

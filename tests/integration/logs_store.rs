@@ -1,5 +1,6 @@
 //! The log store's contract, run against both adapters.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 use tally::logs::{LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
 use tally_tests::{Api, Engine};
@@ -146,3 +147,28 @@ on_every_engine!(
     equal_instants_follow_first_arrival_then_place_in_request,
     every_filter_combination_selects_exactly,
 );
+
+/// A request that failed half-way (here: one of its items never written) is completed by its
+/// retry: every action once, in the places the first attempt gave them.
+#[tokio::test]
+async fn a_retry_after_a_partial_write_completes_it_without_duplicates() {
+    let (client, tables) = tally_tests::dynamodb_tables().await;
+    let api = Api::serve(tally::AppState::dynamodb(client.clone(), &tables)).await;
+    let store = api.state.logs.as_ref();
+    store.record(&sample(), 1_000).await.expect("record");
+    let before = all(store, &LogFilter::default(), 100).await;
+    let user = filter(Some("ABC123XYZ"), None, None, None);
+    let page = store.find(&user, None, 1).await.expect("find");
+    let lost = page.next.expect("more").remove(0).expect("first key");
+    client
+        .delete_item()
+        .table_name(&tables.logs)
+        .key("pk", AttributeValue::S("u#ABC123XYZ".into()))
+        .key("sk", AttributeValue::S(lost))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(all(store, &LogFilter::default(), 100).await.len(), 2);
+    store.record(&sample(), 9_000).await.expect("retry");
+    assert_eq!(all(store, &LogFilter::default(), 100).await, before);
+}
