@@ -14,7 +14,8 @@ use crate::store::merge::{merged_page, ShardedQuery};
 use crate::store::shard_of;
 use crate::StoreError;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use serde_json::json;
 
 /// Partitions a type, and all actions, are spread over. Changing it strands existing items.
 pub const SHARDS: u32 = 8;
@@ -47,8 +48,19 @@ impl DynamoLogs {
     }
 }
 
-fn json_key(parts: serde_json::Value) -> aws_sdk_dynamodb::types::AttributeValue {
-    s(parts.to_string())
+/// The table's partition of a user's actions.
+fn user_key(user: &str) -> AttributeValue {
+    s(format!("u#{user}"))
+}
+
+/// `ByUserType`'s partition of a user's actions of one type.
+fn user_type_key(user: &str, kind: &str) -> AttributeValue {
+    s(json!([user, kind]).to_string())
+}
+
+/// `ByType`'s partition of one shard of a type's actions.
+fn type_key(kind: &str, shard: usize) -> AttributeValue {
+    s(json!([kind, shard]).to_string())
 }
 
 /// The items of a batch: deterministic, so writing them again changes nothing.
@@ -56,17 +68,14 @@ fn items(batch: &LogBatch, arrival: u64) -> Vec<Item> {
     batch
         .keyed(arrival)
         .map(|(key, action)| {
-            let shard = shard_of(&key, SHARDS);
+            let shard = shard_of(&key, SHARDS) as usize;
             Item::from([
-                ("pk".to_string(), s(format!("u#{}", batch.user_id))),
+                ("pk".to_string(), user_key(&batch.user_id)),
                 (
                     "ut".to_string(),
-                    json_key(serde_json::json!([batch.user_id, action.kind])),
+                    user_type_key(&batch.user_id, &action.kind),
                 ),
-                (
-                    "ts".to_string(),
-                    json_key(serde_json::json!([action.kind, shard])),
-                ),
+                ("ts".to_string(), type_key(&action.kind, shard)),
                 ("shard".to_string(), n(shard)),
                 ("sk".to_string(), s(key)),
                 ("userId".to_string(), s(batch.user_id.as_str())),
@@ -115,26 +124,13 @@ impl Partitions {
         }
     }
 
-    fn key(
-        &self,
-        shard: usize,
-    ) -> (
-        Option<&'static str>,
-        &'static str,
-        aws_sdk_dynamodb::types::AttributeValue,
-    ) {
+    fn key(&self, shard: usize) -> (Option<&'static str>, &'static str, AttributeValue) {
         match self {
-            Partitions::User(user) => (None, "pk", s(format!("u#{user}"))),
-            Partitions::UserType(user, kind) => (
-                Some("ByUserType"),
-                "ut",
-                json_key(serde_json::json!([user, kind])),
-            ),
-            Partitions::Type(kind) => (
-                Some("ByType"),
-                "ts",
-                json_key(serde_json::json!([kind, shard])),
-            ),
+            Partitions::User(user) => (None, "pk", user_key(user)),
+            Partitions::UserType(user, kind) => {
+                (Some("ByUserType"), "ut", user_type_key(user, kind))
+            }
+            Partitions::Type(kind) => (Some("ByType"), "ts", type_key(kind, shard)),
             Partitions::All => (Some("ByTime"), "shard", n(shard)),
         }
     }

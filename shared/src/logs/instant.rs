@@ -80,6 +80,12 @@ mod tests {
         assert_eq!(key("2018-10-19T03:37:28Z"), t.utc_key());
         assert_eq!(key("2018-10-19t09:07:28.000+05:30"), t.utc_key());
         assert_eq!(key("2018-10-19T03:37:28z"), t.utc_key());
+        assert_eq!(key("2018-10-19T03:37:28-00:00"), t.utc_key());
+        assert_eq!(
+            key("2018-10-19T03:37:28.0000000009Z"),
+            t.utc_key(),
+            "beyond nanoseconds"
+        );
     }
 
     #[test]
