@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the local API against openapi.yaml with schemathesis: a fresh embedded store, the ad
-# server pointed at a closed loopback port (so /ad answers 502 without leaving the machine),
+# server played by a loopback stub that answers VAST XML (so /ad never leaves the machine),
 # no response of 500 or above, and every response as the document says.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,10 +8,24 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 port=$(free_port)
 data=$(mktemp -d)
 mkdir -p .test-output
-TALLY_ADDR="127.0.0.1:$port" TALLY_DATA_DIR="$data" VAST_URL="http://127.0.0.1:$(free_port)/vast" \
+ad_port=$(free_port)
+python3 - "$ad_port" > .test-output/schemathesis-ad-server.log 2>&1 <<'PY' &
+import http.server, sys
+VAST = b'<?xml version="1.0"?><VAST version="3.0"><Ad id="stub"/></VAST>'
+class Vast(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(VAST)))
+        self.end_headers()
+        self.wfile.write(VAST)
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Vast).serve_forever()
+PY
+ad_server=$!
+TALLY_ADDR="127.0.0.1:$port" TALLY_DATA_DIR="$data" VAST_URL="http://127.0.0.1:$ad_port/vast" \
   RUST_LOG=warn target/debug/tally-local > .test-output/schemathesis-api.log 2>&1 &
 api=$!
-trap 'kill $api 2>/dev/null || true; wait $api 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'kill $api $ad_server 2>/dev/null || true; wait $api $ad_server 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do
   python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
   sleep 0.1

@@ -1,7 +1,9 @@
 //! Finds a function's handler by its binary name, for callers that serve many routes in one
 //! process (the local API, the tests that replay `events/`).
 
-use crate::{ads, fallback, routes::FALLBACK_FUNCTION, visits, AppState, HandlerResult, Request};
+use crate::{
+    ads, fallback, logs, routes::FALLBACK_FUNCTION, visits, AppState, HandlerResult, Request,
+};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -26,6 +28,8 @@ pub fn handler(function: &str) -> Option<BoxedHandler> {
         "ads-ad" => boxed!(ads::ad),
         "ads-impression" => boxed!(ads::impression),
         "ads-statistics" => boxed!(ads::statistics),
+        "logs-record" => boxed!(logs::record),
+        "logs-query" => boxed!(logs::query),
         FALLBACK_FUNCTION => boxed!(fallback::handle),
         _ => return None,
     };

@@ -6,6 +6,7 @@ pub mod ads;
 pub mod dispatch;
 pub mod fallback;
 pub mod lambda;
+pub mod logs;
 pub mod routes;
 pub mod visits;
 

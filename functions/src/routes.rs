@@ -29,6 +29,8 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/ad", "ads-ad"),
     route("GET", "/impression", "ads-impression"),
     route("GET", "/statistics", "ads-statistics"),
+    route("POST", "/log", "logs-record"),
+    route("GET", "/log", "logs-query"),
 ];
 
 /// The binary that answers everything no route matches (API Gateway's `$default` route).

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod html;
 pub mod http;
+pub mod logs;
 pub mod metrics;
 pub mod state;
 pub mod store;

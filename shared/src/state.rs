@@ -2,6 +2,8 @@
 
 use crate::ads::dynamodb::{shards_from_env, DynamoAds};
 use crate::ads::{AdServer, AdStore};
+use crate::logs::dynamodb::DynamoLogs;
+use crate::logs::LogStore;
 use crate::store::dynamodb::{Client, TableNames};
 use crate::visits::dynamodb::DynamoVisits;
 use crate::visits::VisitStore;
@@ -12,6 +14,7 @@ pub struct AppState {
     pub ads: Arc<dyn AdStore>,
     /// Where `GET /ad` fetches its VAST XML (`VAST_URL`, `VAST_TIMEOUT_MS`).
     pub ad_server: AdServer,
+    pub logs: Arc<dyn LogStore>,
 }
 
 impl AppState {
@@ -25,11 +28,12 @@ impl AppState {
         AppState {
             visits: Arc::new(DynamoVisits::new(client.clone(), tables.visits.clone())),
             ads: Arc::new(DynamoAds::new(
-                client,
+                client.clone(),
                 tables.ads.clone(),
                 shards_from_env(),
             )),
             ad_server: AdServer::from_env(),
+            logs: Arc::new(DynamoLogs::new(client, tables.logs.clone())),
         }
     }
 
@@ -39,8 +43,9 @@ impl AppState {
         let db = crate::store::sqlite::Sqlite::open(dir)?;
         Ok(AppState {
             visits: Arc::new(crate::visits::sqlite::SqliteVisits::open(db.clone())?),
-            ads: Arc::new(crate::ads::sqlite::SqliteAds::open(db)?),
+            ads: Arc::new(crate::ads::sqlite::SqliteAds::open(db.clone())?),
             ad_server: AdServer::from_env(),
+            logs: Arc::new(crate::logs::sqlite::SqliteLogs::open(db)?),
         })
     }
 }

@@ -141,8 +141,7 @@ on_every_engine!(
 async fn dynamodb_spreads_sdk_counters_over_shards_and_reads_sum_them() {
     const SHARDS: u32 = 4;
     const RECORDS: u64 = 200;
-    let created = tally_tests::DynamoTables::create().await;
-    let (client, tables) = (created.client, created.names);
+    let (client, tables) = tally_tests::dynamodb_tables().await;
     let store = DynamoAds::new(client.clone(), tables.ads.clone(), SHARDS);
     for _ in 0..RECORDS {
         store

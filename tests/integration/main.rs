@@ -19,6 +19,8 @@ mod ads_store;
 mod contract;
 mod events;
 mod lambda;
+mod logs;
+mod logs_store;
 mod routing;
 mod visits;
 mod visits_store;

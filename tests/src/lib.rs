@@ -78,6 +78,12 @@ fn table_name(prefix: &str, spec: &TableSpec) -> String {
     format!("{prefix}{}", spec.logical_id)
 }
 
+/// A client and the names of fresh DynamoDB tables, for tests that talk to the tables directly.
+pub async fn dynamodb_tables() -> (tally::store::dynamodb::Client, TableNames) {
+    let tables = DynamoTables::create().await;
+    (tables.client, tables.names)
+}
+
 /// Stores on fresh DynamoDB tables.
 pub async fn dynamodb_state() -> AppState {
     DynamoTables::create().await.state()

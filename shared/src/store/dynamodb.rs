@@ -8,10 +8,11 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
 pub use aws_sdk_dynamodb::Client;
+use futures_util::stream::{self, TryStreamExt};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// One DynamoDB item as the SDK returns it.
 pub type Item = HashMap<String, AttributeValue>;
@@ -32,6 +33,10 @@ pub const TABLES: &[TableSpec] = &[
         logical_id: "AdStatsTable",
         env: "ADS_TABLE",
     },
+    TableSpec {
+        logical_id: "LogsTable",
+        env: "LOGS_TABLE",
+    },
 ];
 
 /// The physical table names the adapters use.
@@ -39,6 +44,7 @@ pub const TABLES: &[TableSpec] = &[
 pub struct TableNames {
     pub visits: String,
     pub ads: String,
+    pub logs: String,
 }
 
 impl TableNames {
@@ -54,6 +60,7 @@ impl TableNames {
         TableNames {
             visits: by_id("VisitsTable"),
             ads: by_id("AdStatsTable"),
+            logs: by_id("LogsTable"),
         }
     }
 
@@ -187,6 +194,78 @@ pub async fn batch_get(
         "BatchGetItem left {} keys unprocessed",
         pending.len()
     )))
+}
+
+/// Items per BatchWriteItem call (the API's limit).
+pub const BATCH_SIZE: usize = 25;
+/// BatchWriteItem calls one request keeps in flight.
+const BATCHES_IN_FLIGHT: usize = 4;
+/// Calls per batch (the first and its retries of unprocessed items) before giving up.
+const BATCH_ATTEMPTS: u32 = 6;
+
+/// Puts every item, 25 per BatchWriteItem and a few batches at a time, retrying unprocessed
+/// items with exponential backoff and jitter. A failure may leave part of the items written,
+/// so only idempotent puts (same key, same item on a retry) belong here.
+pub async fn put_all(client: &Client, table: &str, items: Vec<Item>) -> Result<(), StoreError> {
+    let mut requests = items.into_iter().map(|item| {
+        PutRequest::builder()
+            .set_item(Some(item))
+            .build()
+            .map(|put| WriteRequest::builder().put_request(put).build())
+            .map_err(|err| StoreError::Unavailable(err.to_string()))
+    });
+    let mut batches = Vec::new();
+    loop {
+        let batch = requests
+            .by_ref()
+            .take(BATCH_SIZE)
+            .collect::<Result<Vec<_>, _>>()?;
+        if batch.is_empty() {
+            break;
+        }
+        batches.push(Ok(batch));
+    }
+    stream::iter(batches)
+        .try_for_each_concurrent(BATCHES_IN_FLIGHT, |batch| write_batch(client, table, batch))
+        .await
+}
+
+async fn write_batch(
+    client: &Client,
+    table: &str,
+    mut batch: Vec<WriteRequest>,
+) -> Result<(), StoreError> {
+    for attempt in 0..BATCH_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        let out = client
+            .batch_write_item()
+            .request_items(table, batch)
+            .send()
+            .await?;
+        batch = out
+            .unprocessed_items
+            .and_then(|mut left| left.remove(table))
+            .unwrap_or_default();
+        if batch.is_empty() {
+            return Ok(());
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "{} items still unprocessed after {BATCH_ATTEMPTS} attempts",
+        batch.len()
+    )))
+}
+
+/// Half of 25 ms x 2^attempt, plus a random part up to the other half.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = 25u64 << attempt.min(8);
+    let noise = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()))
+        .unwrap_or_default();
+    Duration::from_millis(ceiling / 2 + noise % (ceiling / 2 + 1))
 }
 
 fn malformed(name: &str) -> StoreError {

@@ -81,6 +81,20 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
         write_units: 0.0,
         why: "`?username=`: one consistent read of one item (`?sdk=`: 8 items, 8 RRU)",
     },
+    RouteCost {
+        function: "logs-record",
+        operations: &["UpdateItem", "BatchWriteItem"],
+        read_units: 0.0,
+        write_units: 13.0,
+        why: "the event's 3 actions: request item (1) + 3 action items (<1 KB) x (table + ByUserType + ByType + ByTime) = 12; n actions cost 1 + 4n",
+    },
+    RouteCost {
+        function: "logs-query",
+        operations: &["Query"],
+        read_units: 0.5,
+        write_units: 0.0,
+        why: "the event's user + type filter: one Query of ByUserType (<4 KB, eventually consistent); user alone: the table, 1 RRU; type or time alone: 8 shard Queries",
+    },
     RouteCost { function: "fallback", operations: &[], read_units: 0.0, write_units: 0.0, why: "no store access" },
 ];
 

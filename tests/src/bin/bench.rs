@@ -28,6 +28,12 @@ const SCENARIOS: &[Scenario] = &[
         "/impression?sdk_version=1.0&session_id=s&platform=ios&username=bench&country_code=US",
     ),
     Scenario::get("/statistics?sdk=1.0"),
+    Scenario::post(
+        "/log",
+        "application/json",
+        r#"{"userId":"bench","sessionId":"s","actions":[{"time":"2018-10-18T21:37:28-06:00","type":"CLICK","properties":{"x":1}}]}"#,
+    ),
+    Scenario::get("/log?userId=bench&limit=100"),
 ];
 
 fn functions() -> Vec<&'static str> {

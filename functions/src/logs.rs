@@ -1,0 +1,40 @@
+//! Handlers of the event logs (contract section D).
+
+use crate::{AppState, HandlerResult, Request};
+use lambda_http::http::StatusCode;
+use serde_json::json;
+use std::sync::Arc;
+use tally::http::cursor::{encode, page_request};
+use tally::http::request::{json_object, query_param};
+use tally::http::response::json;
+use tally::logs::{cursor_scope, record as record_actions, LogFilter, LogPositions};
+
+/// `POST /log`
+pub async fn record(state: Arc<AppState>, req: Request) -> HandlerResult {
+    let stored = record_actions(state.logs.as_ref(), &json_object(&req)?).await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"success": true, "stored": stored}),
+    ))
+}
+
+/// `GET /log`: `{"result": [...], "nextCursor"?}` in time order.
+pub async fn query(state: Arc<AppState>, req: Request) -> HandlerResult {
+    let filter = LogFilter::parse(
+        query_param(&req, "userId"),
+        query_param(&req, "type"),
+        query_param(&req, "startTime"),
+        query_param(&req, "endTime"),
+    )?;
+    let scope = cursor_scope(state.logs.as_ref(), &filter);
+    let page = page_request::<LogPositions>(&req, &scope)?;
+    let found = state
+        .logs
+        .find(&filter, page.after.as_ref(), page.limit)
+        .await?;
+    let mut body = json!({ "result": found.items });
+    if let Some(next) = found.next {
+        body["nextCursor"] = encode(&scope, &next).into();
+    }
+    Ok(json(StatusCode::OK, &body))
+}

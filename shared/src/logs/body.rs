@@ -1,0 +1,271 @@
+//! `POST /log` bodies: the whole body is validated into a `LogBatch` before anything is stored,
+//! and the request gets an id derived from its JSON, so a client's retry is recognised.
+
+use super::keys::order_key;
+use super::Instant;
+use crate::ApiError;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+pub const MAX_ACTIONS: usize = 1000;
+pub const MAX_ID_CHARS: usize = 256;
+pub const MAX_TYPE_CHARS: usize = 64;
+pub const MAX_PROPERTIES_BYTES: usize = 16 * 1024;
+
+/// One validated action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAction {
+    pub time: Instant,
+    pub kind: String,
+    /// The properties object as compact JSON text.
+    pub properties: String,
+}
+
+/// A validated request: who, which session, its actions in the order sent, and its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogBatch {
+    /// 32 hex digits of SHA-256 over the body's canonical JSON: equal bodies, equal ids.
+    pub request: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub actions: Vec<NewAction>,
+}
+
+impl LogBatch {
+    /// Validates a whole body; the error names the first failing place (`actions[2].time`).
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
+        let user_id = bounded(
+            "userId",
+            required_str(body, "userId", "userId")?,
+            MAX_ID_CHARS,
+        )?;
+        let session_id = bounded(
+            "sessionId",
+            required_str(body, "sessionId", "sessionId")?,
+            MAX_ID_CHARS,
+        )?;
+        let actions = match body.get("actions") {
+            None | Some(Value::Null) => &[][..],
+            Some(Value::Array(list)) if list.len() <= MAX_ACTIONS => list.as_slice(),
+            Some(Value::Array(list)) => {
+                return Err(ApiError::field(
+                    "actions",
+                    format!(
+                        "at most {MAX_ACTIONS} actions per request (got {})",
+                        list.len()
+                    ),
+                ))
+            }
+            Some(_) => return Err(ApiError::field("actions", "must be an array")),
+        };
+        let actions = actions
+            .iter()
+            .enumerate()
+            .map(|(i, action)| NewAction::parse(&format!("actions[{i}]"), action))
+            .collect::<Result<_, _>>()?;
+        Ok(LogBatch {
+            request: request_id(body),
+            user_id: user_id.to_string(),
+            session_id: session_id.to_string(),
+            actions,
+        })
+    }
+
+    /// Each action with its order key, given the request's first arrival.
+    pub fn keyed(&self, arrival: u64) -> impl Iterator<Item = (String, &NewAction)> {
+        self.actions.iter().enumerate().map(move |(index, action)| {
+            let key = order_key(&action.time, arrival, &self.request, index);
+            (key, action)
+        })
+    }
+}
+
+impl NewAction {
+    fn parse(place: &str, value: &Value) -> Result<Self, ApiError> {
+        let action = value
+            .as_object()
+            .ok_or_else(|| ApiError::field(place, "must be an object"))?;
+        let time_field = format!("{place}.time");
+        let time = Instant::parse(&time_field, required_str(action, "time", &time_field)?)?;
+        let type_field = format!("{place}.type");
+        let kind = bounded(
+            &type_field,
+            required_str(action, "type", &type_field)?,
+            MAX_TYPE_CHARS,
+        )?;
+        Ok(NewAction {
+            time,
+            kind: kind.to_string(),
+            properties: properties(action, &format!("{place}.properties"))?,
+        })
+    }
+}
+
+/// A string member that must be present (`null` counts as absent).
+fn required_str<'a>(
+    object: &'a Map<String, Value>,
+    name: &str,
+    field: &str,
+) -> Result<&'a str, ApiError> {
+    match object.get(name) {
+        None | Some(Value::Null) => Err(ApiError::field(field, "is required")),
+        Some(Value::String(text)) => Ok(text),
+        Some(_) => Err(ApiError::field(field, "must be a string")),
+    }
+}
+
+/// `text` if it has 1 to `max` characters (code points).
+pub fn bounded<'a>(field: &str, text: &'a str, max: usize) -> Result<&'a str, ApiError> {
+    let chars = text.chars().count();
+    if chars == 0 || chars > max {
+        return Err(ApiError::field(
+            field,
+            format!("must be 1 to {max} characters (got {chars})"),
+        ));
+    }
+    Ok(text)
+}
+
+/// The properties object as JSON text: `{}` when absent or null, at most 16 KiB.
+fn properties(action: &Map<String, Value>, field: &str) -> Result<String, ApiError> {
+    let text = match action.get("properties") {
+        None | Some(Value::Null) => return Ok("{}".to_string()),
+        Some(object @ Value::Object(_)) => object.to_string(),
+        Some(_) => return Err(ApiError::field(field, "must be a JSON object")),
+    };
+    if text.len() > MAX_PROPERTIES_BYTES {
+        return Err(ApiError::field(
+            field,
+            format!(
+                "must be at most {MAX_PROPERTIES_BYTES} bytes as JSON (got {})",
+                text.len()
+            ),
+        ));
+    }
+    Ok(text)
+}
+
+/// SHA-256 of the body's canonical JSON (object keys sorted, no spaces), first 16 bytes in hex.
+fn request_id(body: &Map<String, Value>) -> String {
+    let canonical = Value::Object(body.clone()).to_string();
+    Sha256::digest(canonical.as_bytes())[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(body: Value) -> Result<LogBatch, ApiError> {
+        LogBatch::parse(body.as_object().expect("object"))
+    }
+
+    fn sample() -> Value {
+        json!({"userId": "ABC123XYZ", "sessionId": "XYZ456ABC", "actions": [
+            {"time": "2018-10-18T21:37:28-06:00", "type": "CLICK", "properties": {"locationX": 52}},
+            {"time": "2018-10-18T21:37:30-06:00", "type": "VIEW"},
+            {"time": "2018-10-18T21:37:30-06:00", "type": "VIEW", "properties": null}
+        ]})
+    }
+
+    fn message(body: Value) -> String {
+        parse(body).expect_err("must be refused").to_string()
+    }
+
+    #[test]
+    fn a_valid_body_keeps_its_actions_in_order_with_default_properties() {
+        let batch = parse(sample()).expect("valid");
+        assert_eq!(
+            (batch.user_id.as_str(), batch.session_id.as_str()),
+            ("ABC123XYZ", "XYZ456ABC")
+        );
+        let kinds: Vec<&str> = batch.actions.iter().map(|a| a.kind.as_str()).collect();
+        assert_eq!(kinds, ["CLICK", "VIEW", "VIEW"]);
+        assert_eq!(batch.actions[0].properties, r#"{"locationX":52}"#);
+        assert_eq!(batch.actions[1].properties, "{}");
+        assert_eq!(batch.actions[2].properties, "{}");
+        assert_eq!(batch.request.len(), 32);
+    }
+
+    #[test]
+    fn actions_may_be_absent_null_or_empty() {
+        for actions in [None, Some(json!(null)), Some(json!([]))] {
+            let mut body = json!({"userId": "u", "sessionId": "s"});
+            if let Some(actions) = actions {
+                body["actions"] = actions;
+            }
+            assert!(parse(body).expect("valid").actions.is_empty());
+        }
+    }
+
+    #[test]
+    fn equal_json_gives_equal_ids_and_any_difference_another() {
+        let reordered: Value = serde_json::from_str(
+            r#"{"actions": [
+                {"properties": {"locationX": 52}, "type": "CLICK", "time": "2018-10-18T21:37:28-06:00"},
+                {"type": "VIEW", "time": "2018-10-18T21:37:30-06:00"},
+                {"properties": null, "type": "VIEW", "time": "2018-10-18T21:37:30-06:00"}
+            ], "sessionId": "XYZ456ABC", "userId": "ABC123XYZ"}"#,
+        )
+        .expect("JSON");
+        let id = parse(sample()).expect("valid").request;
+        assert_eq!(parse(reordered).expect("valid").request, id);
+        let mut other = sample();
+        other["sessionId"] = json!("another");
+        assert_ne!(parse(other).expect("valid").request, id);
+    }
+
+    #[test]
+    fn errors_name_the_failing_place() {
+        let mut body = sample();
+        body["actions"][2]["time"] = json!("2018-10-18 21:37:30");
+        assert!(message(body).starts_with("actions[2].time: must be an RFC 3339"));
+        let mut body = sample();
+        body["actions"][1]["type"] = json!("");
+        assert!(message(body).starts_with("actions[1].type: must be 1 to 64"));
+        let mut body = sample();
+        body["actions"][0]["type"] = json!("x".repeat(65));
+        assert!(message(body).starts_with("actions[0].type: "));
+        let mut body = sample();
+        body["actions"][0]["properties"] = json!([1]);
+        assert!(message(body).starts_with("actions[0].properties: must be a JSON object"));
+        let mut body = sample();
+        body["actions"][0]["properties"] = json!({"big": "x".repeat(MAX_PROPERTIES_BYTES)});
+        assert!(message(body).starts_with("actions[0].properties: must be at most 16384"));
+        let mut body = sample();
+        body["actions"][1] = json!("CLICK");
+        assert!(message(body).starts_with("actions[1]: must be an object"));
+        let mut body = sample();
+        body["actions"][0]
+            .as_object_mut()
+            .expect("object")
+            .remove("time");
+        assert!(message(body).starts_with("actions[0].time: is required"));
+    }
+
+    #[test]
+    fn user_session_and_action_list_are_checked() {
+        assert!(message(json!({"sessionId": "s"})).starts_with("userId: is required"));
+        assert!(
+            message(json!({"userId": 5, "sessionId": "s"})).starts_with("userId: must be a string")
+        );
+        assert!(message(json!({"userId": "u"})).starts_with("sessionId: is required"));
+        let long = "é".repeat(257);
+        assert!(message(json!({"userId": "u", "sessionId": long}))
+            .starts_with("sessionId: must be 1 to 256"));
+        assert!(parse(json!({"userId": "é".repeat(256), "sessionId": "s"})).is_ok());
+        assert!(
+            message(json!({"userId": "u", "sessionId": "s", "actions": {}}))
+                .starts_with("actions: must be an array")
+        );
+        let action = json!({"time": "2018-10-18T21:37:28Z", "type": "CLICK"});
+        let too_many = vec![action; MAX_ACTIONS + 1];
+        assert!(
+            message(json!({"userId": "u", "sessionId": "s", "actions": too_many}))
+                .starts_with("actions: at most 1000")
+        );
+    }
+}

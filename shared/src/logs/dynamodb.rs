@@ -1,0 +1,206 @@
+//! The event logs in DynamoDB: one item per action, keyed so that every filter is a Query.
+//!
+//! Table key `pk` = `u#<userId>`, `sk` = order key: a user's actions (and time ranges of them)
+//! are one partition, read consistently. `ByUserType` (`ut` = `["<userId>","<type>"]`, `sk`)
+//! serves user and type. `ByType` (`ts` = `["<type>",<shard>]`, `sk`) and `ByTime` (`shard`,
+//! `sk`) spread a type, and everything, over `SHARDS` partitions so no partition is hot; their
+//! reads merge the shards. A request's first arrival is kept in an item `pk` = `r#<request id>`,
+//! `sk` = `r`, so a retry rebuilds exactly the same action items and overwrites them in place.
+
+use super::{LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
+use crate::http::cursor::Page;
+use crate::store::dynamodb::{n, number, put_all, query_up_to, s, string, Client, Item};
+use crate::store::merge::{merged_page, ShardedQuery};
+use crate::store::shard_of;
+use crate::StoreError;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use serde_json::json;
+
+/// Partitions a type, and all actions, are spread over. Changing it strands existing items.
+pub const SHARDS: u32 = 8;
+
+pub struct DynamoLogs {
+    client: Client,
+    table: String,
+}
+
+impl DynamoLogs {
+    pub fn new(client: Client, table: String) -> Self {
+        DynamoLogs { client, table }
+    }
+
+    /// The request's first arrival: set by the first call, read back by its retries.
+    async fn arrival(&self, batch: &LogBatch, received: u64) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("r#{}", batch.request)))
+            .key("sk", s("r"))
+            .update_expression("SET #arrival = if_not_exists(#arrival, :received)")
+            .expression_attribute_names("#arrival", "arrival")
+            .expression_attribute_values(":received", n(received))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await?;
+        number(&out.attributes.unwrap_or_default(), "arrival")
+    }
+}
+
+/// The table's partition of a user's actions.
+fn user_key(user: &str) -> AttributeValue {
+    s(format!("u#{user}"))
+}
+
+/// `ByUserType`'s partition of a user's actions of one type.
+fn user_type_key(user: &str, kind: &str) -> AttributeValue {
+    s(json!([user, kind]).to_string())
+}
+
+/// `ByType`'s partition of one shard of a type's actions.
+fn type_key(kind: &str, shard: usize) -> AttributeValue {
+    s(json!([kind, shard]).to_string())
+}
+
+/// The items of a batch: deterministic, so writing them again changes nothing.
+fn items(batch: &LogBatch, arrival: u64) -> Vec<Item> {
+    batch
+        .keyed(arrival)
+        .map(|(key, action)| {
+            let shard = shard_of(&key, SHARDS) as usize;
+            Item::from([
+                ("pk".to_string(), user_key(&batch.user_id)),
+                (
+                    "ut".to_string(),
+                    user_type_key(&batch.user_id, &action.kind),
+                ),
+                ("ts".to_string(), type_key(&action.kind, shard)),
+                ("shard".to_string(), n(shard)),
+                ("sk".to_string(), s(key)),
+                ("userId".to_string(), s(batch.user_id.as_str())),
+                ("sessionId".to_string(), s(batch.session_id.as_str())),
+                ("time".to_string(), s(action.time.as_str())),
+                ("type".to_string(), s(action.kind.as_str())),
+                ("properties".to_string(), s(action.properties.as_str())),
+            ])
+        })
+        .collect()
+}
+
+fn entry(item: &Item) -> Result<(String, LogEntry), StoreError> {
+    let entry = LogEntry::from_stored(
+        string(item, "userId")?,
+        string(item, "sessionId")?,
+        string(item, "time")?,
+        string(item, "type")?,
+        &string(item, "properties")?,
+    )?;
+    Ok((string(item, "sk")?, entry))
+}
+
+/// Which partitions a filter reads: the index, its partition attribute and its value per shard.
+enum Partitions {
+    User(String),
+    UserType(String, String),
+    Type(String),
+    All,
+}
+
+impl Partitions {
+    fn of(filter: &LogFilter) -> Self {
+        match (&filter.user_id, &filter.kind) {
+            (Some(user), None) => Partitions::User(user.clone()),
+            (Some(user), Some(kind)) => Partitions::UserType(user.clone(), kind.clone()),
+            (None, Some(kind)) => Partitions::Type(kind.clone()),
+            (None, None) => Partitions::All,
+        }
+    }
+
+    fn count(&self) -> usize {
+        match self {
+            Partitions::User(_) | Partitions::UserType(..) => 1,
+            Partitions::Type(_) | Partitions::All => SHARDS as usize,
+        }
+    }
+
+    fn key(&self, shard: usize) -> (Option<&'static str>, &'static str, AttributeValue) {
+        match self {
+            Partitions::User(user) => (None, "pk", user_key(user)),
+            Partitions::UserType(user, kind) => {
+                (Some("ByUserType"), "ut", user_type_key(user, kind))
+            }
+            Partitions::Type(kind) => (Some("ByType"), "ts", type_key(kind, shard)),
+            Partitions::All => (Some("ByTime"), "shard", n(shard)),
+        }
+    }
+}
+
+/// One `GET /log` query: the partitions, and the key range of its time filters.
+struct Find<'a> {
+    store: &'a DynamoLogs,
+    filter: &'a LogFilter,
+    partitions: Partitions,
+}
+
+#[async_trait]
+impl ShardedQuery for Find<'_> {
+    type Key = String;
+    type Item = LogEntry;
+
+    fn shards(&self) -> usize {
+        self.partitions.count()
+    }
+
+    async fn fetch(
+        &self,
+        shard: usize,
+        after: Option<&String>,
+        limit: usize,
+    ) -> Result<Vec<(String, LogEntry)>, StoreError> {
+        let Some((low, high)) = self.filter.key_range(after.map(String::as_str)) else {
+            return Ok(Vec::new());
+        };
+        let (index, attribute, value) = self.partitions.key(shard);
+        let query = self
+            .store
+            .client
+            .query()
+            .table_name(&self.store.table)
+            .set_index_name(index.map(str::to_string))
+            .consistent_read(index.is_none())
+            .key_condition_expression("#p = :p AND #sk BETWEEN :low AND :high")
+            .expression_attribute_names("#p", attribute)
+            .expression_attribute_names("#sk", "sk")
+            .expression_attribute_values(":p", value)
+            .expression_attribute_values(":low", s(low))
+            .expression_attribute_values(":high", s(high));
+        query_up_to(query, limit).await?.iter().map(entry).collect()
+    }
+}
+
+#[async_trait]
+impl LogStore for DynamoLogs {
+    async fn record(&self, batch: &LogBatch, received: u64) -> Result<(), StoreError> {
+        let arrival = self.arrival(batch, received).await?;
+        put_all(&self.client, &self.table, items(batch, arrival)).await
+    }
+
+    fn shards(&self, filter: &LogFilter) -> usize {
+        Partitions::of(filter).count()
+    }
+
+    async fn find(
+        &self,
+        filter: &LogFilter,
+        after: Option<&LogPositions>,
+        limit: usize,
+    ) -> Result<Page<LogEntry, LogPositions>, StoreError> {
+        let query = Find {
+            store: self,
+            filter,
+            partitions: Partitions::of(filter),
+        };
+        merged_page(&query, after.map(Vec::as_slice), limit).await
+    }
+}

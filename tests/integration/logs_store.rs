@@ -1,0 +1,174 @@
+//! The log store's contract, run against both adapters.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::{json, Value};
+use tally::logs::{LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
+use tally_tests::{Api, Engine};
+
+fn batch(body: Value) -> LogBatch {
+    LogBatch::parse(body.as_object().expect("object")).expect("valid batch")
+}
+
+fn sample() -> LogBatch {
+    batch(serde_json::from_str(include_str!("../fixtures/sample_log.json")).expect("fixture"))
+}
+
+fn filter(
+    user: Option<&str>,
+    kind: Option<&str>,
+    start: Option<&str>,
+    end: Option<&str>,
+) -> LogFilter {
+    LogFilter::parse(user, kind, start, end).expect("valid filter")
+}
+
+/// Every page of `filter`, `limit` at a time, checking each page's positions.
+async fn all(store: &dyn LogStore, filter: &LogFilter, limit: usize) -> Vec<LogEntry> {
+    let mut seen = Vec::new();
+    let mut after: Option<LogPositions> = None;
+    loop {
+        let page = store
+            .find(filter, after.as_ref(), limit)
+            .await
+            .expect("find");
+        assert!(page.items.len() <= limit);
+        seen.extend(page.items);
+        match page.next {
+            Some(next) => {
+                assert_eq!(next.len(), store.shards(filter));
+                after = Some(next);
+            }
+            None => return seen,
+        }
+    }
+}
+
+async fn recording_the_same_request_twice_stores_each_action_once(engine: Engine) {
+    let api = Api::on(engine).await;
+    let store = api.state.logs.as_ref();
+    store.record(&sample(), 1_000).await.expect("record");
+    store.record(&sample(), 2_000).await.expect("record again");
+    let found = all(store, &LogFilter::default(), 100).await;
+    let kinds: Vec<&str> = found.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["CLICK", "VIEW", "NAVIGATE"]);
+    assert_eq!(found[0].time, "2018-10-18T21:37:28-06:00");
+    assert_eq!(
+        found[0].properties,
+        json!({"locationX": 52, "locationY": 11})
+    );
+    assert_eq!(
+        (found[0].user_id.as_str(), found[0].session_id.as_str()),
+        ("ABC123XYZ", "XYZ456ABC")
+    );
+}
+
+fn one_action(user: &str, kind: &str, time: &str) -> LogBatch {
+    batch(json!({"userId": user, "sessionId": "s", "actions": [{"time": time, "type": kind}]}))
+}
+
+async fn equal_instants_follow_first_arrival_then_place_in_request(engine: Engine) {
+    let api = Api::on(engine).await;
+    let store = api.state.logs.as_ref();
+    let first = batch(json!({"userId": "u", "sessionId": "s", "actions": [
+        {"time": "2018-10-19T03:37:28Z", "type": "B"},
+        {"time": "2018-10-18T21:37:28-06:00", "type": "A"}
+    ]}));
+    let second = one_action("u", "C", "2018-10-19T04:37:28+01:00");
+    store.record(&first, 100).await.expect("record");
+    store.record(&second, 200).await.expect("record");
+    store
+        .record(&first, 300)
+        .await
+        .expect("retry keeps the first arrival");
+    let earlier = one_action("v", "Z", "2018-10-19T03:37:27.999Z");
+    store.record(&earlier, 400).await.expect("record");
+    let kinds = |entries: Vec<LogEntry>| entries.into_iter().map(|e| e.kind).collect::<Vec<_>>();
+    assert_eq!(
+        kinds(all(store, &LogFilter::default(), 2).await),
+        ["Z", "B", "A", "C"]
+    );
+    assert_eq!(
+        kinds(all(store, &filter(Some("u"), None, None, None), 2).await),
+        ["B", "A", "C"]
+    );
+}
+
+async fn every_filter_combination_selects_exactly(engine: Engine) {
+    let api = Api::on(engine).await;
+    let store = api.state.logs.as_ref();
+    let times = [
+        "2018-10-18T21:00:00-06:00",
+        "2018-10-19T04:00:00+01:00",
+        "2018-10-19T05:00:00Z",
+    ];
+    for (i, (user, kind)) in [("u", "CLICK"), ("u", "VIEW"), ("v", "CLICK")]
+        .iter()
+        .enumerate()
+    {
+        for time in times {
+            store
+                .record(&one_action(user, kind, time), i as u64)
+                .await
+                .expect("record");
+        }
+    }
+    let start = Some("2018-10-19T03:00:00Z");
+    let end = Some("2018-10-18T22:00:00-06:00");
+    let cases = [
+        (filter(None, None, None, None), 9),
+        (filter(Some("u"), None, None, None), 6),
+        (filter(Some("u"), Some("VIEW"), None, None), 3),
+        (filter(Some("u"), Some("CLICK"), start, end), 2),
+        (filter(Some("u"), None, start, None), 6),
+        (filter(None, Some("CLICK"), None, None), 6),
+        (filter(None, Some("CLICK"), None, end), 4),
+        (filter(None, None, start, end), 6),
+        (
+            filter(None, None, Some("2018-10-19T05:00:00.000000001Z"), None),
+            0,
+        ),
+        (filter(Some("nobody"), None, None, None), 0),
+        (filter(None, Some("click"), None, None), 0),
+    ];
+    for (filter, expected) in cases {
+        let found = all(store, &filter, 4).await;
+        assert_eq!(found.len(), expected, "{filter:?}");
+        assert!(found
+            .iter()
+            .all(|e| filter.user_id.as_ref().is_none_or(|u| &e.user_id == u)));
+        assert!(found
+            .iter()
+            .all(|e| filter.kind.as_ref().is_none_or(|k| &e.kind == k)));
+    }
+}
+
+on_every_engine!(
+    recording_the_same_request_twice_stores_each_action_once,
+    equal_instants_follow_first_arrival_then_place_in_request,
+    every_filter_combination_selects_exactly,
+);
+
+/// A request that failed half-way (here: one of its items never written) is completed by its
+/// retry: every action once, in the places the first attempt gave them.
+#[tokio::test]
+async fn a_retry_after_a_partial_write_completes_it_without_duplicates() {
+    let (client, tables) = tally_tests::dynamodb_tables().await;
+    let api = Api::serve(tally::AppState::dynamodb(client.clone(), &tables)).await;
+    let store = api.state.logs.as_ref();
+    store.record(&sample(), 1_000).await.expect("record");
+    let before = all(store, &LogFilter::default(), 100).await;
+    let user = filter(Some("ABC123XYZ"), None, None, None);
+    let page = store.find(&user, None, 1).await.expect("find");
+    let lost = page.next.expect("more").remove(0).expect("first key");
+    client
+        .delete_item()
+        .table_name(&tables.logs)
+        .key("pk", AttributeValue::S("u#ABC123XYZ".into()))
+        .key("sk", AttributeValue::S(lost))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(all(store, &LogFilter::default(), 100).await.len(), 2);
+    store.record(&sample(), 9_000).await.expect("retry");
+    assert_eq!(all(store, &LogFilter::default(), 100).await, before);
+}
