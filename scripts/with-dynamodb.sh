@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs a command with a DynamoDB-protocol server (moto, from the project's virtualenv) on a
+# Runs a command with a DynamoDB-protocol server (moto from the project's virtualenv, one
+# request at a time: see dynamodb_server.py) on a
 # free loopback port, exported as TALLY_TEST_DYNAMODB_ENDPOINT; stops the server afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p .test-output
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" > .test-output/moto.log 2>&1 &
+.venv/bin/python scripts/dynamodb_server.py 127.0.0.1 "$port" > .test-output/moto.log 2>&1 &
 moto=$!
 trap 'kill $moto 2>/dev/null || true; wait $moto 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

@@ -23,15 +23,22 @@ pub struct TableSpec {
 }
 
 /// Every table Tally uses. The keys and indexes themselves are declared only in `template.yaml`.
-pub const TABLES: &[TableSpec] = &[TableSpec {
-    logical_id: "VisitsTable",
-    env: "VISITS_TABLE",
-}];
+pub const TABLES: &[TableSpec] = &[
+    TableSpec {
+        logical_id: "VisitsTable",
+        env: "VISITS_TABLE",
+    },
+    TableSpec {
+        logical_id: "PeopleTable",
+        env: "PEOPLE_TABLE",
+    },
+];
 
 /// The physical table names the adapters use.
 #[derive(Debug, Clone)]
 pub struct TableNames {
     pub visits: String,
+    pub people: String,
 }
 
 impl TableNames {
@@ -46,6 +53,7 @@ impl TableNames {
         };
         TableNames {
             visits: by_id("VisitsTable"),
+            people: by_id("PeopleTable"),
         }
     }
 
@@ -143,6 +151,17 @@ pub fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreE
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| malformed(name))
+}
+
+/// An optional attribute, converted by `read`; present with the wrong type is an error.
+pub fn optional<T>(
+    item: &Item,
+    name: &str,
+    read: impl Fn(&AttributeValue) -> Option<T>,
+) -> Result<Option<T>, StoreError> {
+    item.get(name)
+        .map(|v| read(v).ok_or_else(|| malformed(name)))
+        .transpose()
 }
 
 /// A number attribute value.
