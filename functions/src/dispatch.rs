@@ -1,7 +1,7 @@
 //! Finds a function's handler by its binary name, for callers that serve many routes in one
 //! process (the local API, the tests that replay `events/`).
 
-use crate::{fallback, routes::FALLBACK_FUNCTION, visits, AppState, HandlerResult, Request};
+use crate::{fallback, people, routes::FALLBACK_FUNCTION, visits, AppState, HandlerResult, Request};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -23,6 +23,12 @@ pub fn handler(function: &str) -> Option<BoxedHandler> {
         "visits-increment" => boxed!(visits::increment),
         "visits-count" => boxed!(visits::count),
         "visits-database" => boxed!(visits::database),
+        "people-ping" => boxed!(people::ping),
+        "people-list" => boxed!(people::list),
+        "people-create" => boxed!(people::create),
+        "people-by-age" => boxed!(people::by_age),
+        "people-get" => boxed!(people::get),
+        "people-ids-by-lastname" => boxed!(people::ids_by_last_name),
         FALLBACK_FUNCTION => boxed!(fallback::handle),
         _ => return None,
     };

@@ -5,6 +5,7 @@
 pub mod dispatch;
 pub mod fallback;
 pub mod lambda;
+pub mod people;
 pub mod routes;
 pub mod visits;
 
