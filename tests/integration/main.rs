@@ -15,6 +15,8 @@ macro_rules! on_every_engine {
 }
 
 mod events;
+mod people;
+mod people_store;
 mod routing;
 mod visits;
 mod visits_store;

@@ -2,8 +2,11 @@
 //! the embedded store (a fresh directory) or on the DynamoDB-protocol server that `make test`
 //! starts (fresh tables per test), and speaks HTTP to it.
 
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tally::store::dynamodb::{client_for, TableNames};
 use tally::AppState;
 use tempfile::TempDir;
@@ -44,6 +47,46 @@ pub async fn dynamodb_tables() -> (tally::store::dynamodb::Client, TableNames) {
 pub async fn dynamodb_state() -> AppState {
     let (client, tables) = dynamodb_tables().await;
     AppState::dynamodb(client, &tables)
+}
+
+/// Every DynamoDB operation a client sends (`GetItem`, `Query`, ...), in order.
+#[derive(Debug, Clone, Default)]
+pub struct OperationLog(Arc<Mutex<Vec<String>>>);
+
+impl OperationLog {
+    pub fn operations(&self) -> Vec<String> {
+        self.0.lock().map(|ops| ops.clone()).unwrap_or_default()
+    }
+}
+
+impl Intercept for OperationLog {
+    fn name(&self) -> &'static str {
+        "OperationLog"
+    }
+
+    /// Records the operation named by the `X-Amz-Target` header of each request on the wire.
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context.request().headers().get("x-amz-target");
+        let operation = target.and_then(|t| t.rsplit('.').next()).unwrap_or("?");
+        if let Ok(mut ops) = self.0.lock() {
+            ops.push(operation.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// Stores on fresh DynamoDB tables, through a client that logs every operation it sends.
+pub async fn recorded_dynamodb_state() -> (AppState, OperationLog) {
+    let (client, tables) = dynamodb_tables().await;
+    let log = OperationLog::default();
+    let config = client.config().to_builder().interceptor(log.clone()).build();
+    let client = tally::store::dynamodb::Client::from_conf(config);
+    (AppState::dynamodb(client, &tables), log)
 }
 
 /// Stores in an embedded database under `dir`.

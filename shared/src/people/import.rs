@@ -6,7 +6,7 @@ use super::input::{cell_integer, Raw};
 use super::{Details, Person, PersonId, PersonStore, DATE_FIELD};
 use crate::{ApiError, StoreError};
 use csv::{ByteRecord, ReaderBuilder};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use time::Date;
 
@@ -49,13 +49,16 @@ pub async fn import(
     input: impl Read,
     today: Date,
 ) -> Result<Report, ImportError> {
-    let mut reader = ReaderBuilder::new().flexible(true).from_reader(input);
+    let mut reader = ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(LineStarts::new(input));
     check_header(reader.byte_headers().map_err(read_error)?)?;
     let mut report = Report::default();
     let mut seen: HashMap<u64, u64> = HashMap::new();
-    for record in reader.byte_records() {
-        let record = record.map_err(read_error)?;
-        let line = record.position().map_or(0, csv::Position::line);
+    let mut record = ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(read_error)? {
+        let offset = record.position().map_or(0, csv::Position::byte);
+        let line = reader.get_mut().line_at(offset);
         let person = row(&record, today).map_err(|e| e.to_string()).and_then(|p| {
             match seen.insert(p.id, line) {
                 Some(first) => Err(format!("ID: {} already appeared on line {first}", p.id)),
@@ -71,6 +74,62 @@ pub async fn import(
         }
     }
     Ok(report)
+}
+
+/// Passes the input through, noting where each line's content starts and on which line.
+///
+/// The csv crate's own line numbers drift after CRLF line ends and blank lines: it positions a
+/// record where parsing resumed, before the rest of the line break. A record really starts at
+/// the first byte after that which is not a line break, and this says which line that is.
+struct LineStarts<R> {
+    inner: R,
+    offset: u64,
+    breaks: u64,
+    after_break: bool,
+    starts: VecDeque<(u64, u64)>,
+}
+
+impl<R> LineStarts<R> {
+    fn new(inner: R) -> Self {
+        LineStarts {
+            inner,
+            offset: 0,
+            breaks: 0,
+            after_break: false,
+            starts: VecDeque::new(),
+        }
+    }
+
+    /// The physical line (from 1) of the record the csv reader positioned at `offset`.
+    /// Offsets only grow, so line starts before it are forgotten.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        while self.starts.front().is_some_and(|(start, _)| *start < offset) {
+            self.starts.pop_front();
+        }
+        self.starts.front().map_or(self.breaks, |(_, breaks)| *breaks) + 1
+    }
+}
+
+impl<R: Read> Read for LineStarts<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for byte in &buf[..n] {
+            match byte {
+                b'\n' => {
+                    self.breaks += 1;
+                    self.after_break = true;
+                }
+                b'\r' => self.after_break = true,
+                _ if self.after_break => {
+                    self.starts.push_back((self.offset, self.breaks));
+                    self.after_break = false;
+                }
+                _ => {}
+            }
+            self.offset += 1;
+        }
+        Ok(n)
+    }
 }
 
 fn read_error(err: csv::Error) -> ImportError {
@@ -116,4 +175,39 @@ fn row(record: &ByteRecord, today: Date) -> Result<Person, ApiError> {
         id: PersonId::new(id)?.get(),
         details: Details::new(raw, today)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The physical line of each data record, as the importer reports it.
+    fn lines(input: &str) -> Vec<u64> {
+        let mut reader = ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(LineStarts::new(input.as_bytes()));
+        let mut record = ByteRecord::new();
+        let mut lines = Vec::new();
+        while reader.read_byte_record(&mut record).expect("csv") {
+            let offset = record.position().map_or(0, csv::Position::byte);
+            lines.push(reader.get_mut().line_at(offset));
+        }
+        lines
+    }
+
+    #[test]
+    fn line_numbers_are_physical_with_lf_crlf_blank_lines_and_quoted_breaks() {
+        assert_eq!(lines("h\na\nb\n\"c\nd\"\ne"), vec![2, 3, 4, 6]);
+        assert_eq!(lines("h\r\na\r\nb\r\n\"c\r\nd\"\r\ne"), vec![2, 3, 4, 6]);
+        assert_eq!(lines("\u{feff}h\r\na\r\n\r\n\r\nb\r\n"), vec![2, 5]);
+    }
+
+    #[test]
+    fn the_header_may_carry_a_byte_order_mark() {
+        let with_bom = format!("\u{feff}{}\r\n", HEADER.join(","));
+        let mut reader = ReaderBuilder::new().from_reader(with_bom.as_bytes());
+        assert!(check_header(reader.byte_headers().expect("header")).is_ok());
+        let mut other = ReaderBuilder::new().from_reader("ID,Name\n".as_bytes());
+        assert!(check_header(other.byte_headers().expect("header")).is_err());
+    }
 }
