@@ -1,7 +1,9 @@
 //! Finds a function's handler by its binary name, for callers that serve many routes in one
 //! process (the local API, the tests that replay `events/`).
 
-use crate::{fallback, people, routes::FALLBACK_FUNCTION, visits, AppState, HandlerResult, Request};
+use crate::{
+    fallback, people, routes::FALLBACK_FUNCTION, visits, AppState, HandlerResult, Request,
+};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

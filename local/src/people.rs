@@ -14,7 +14,12 @@ pub const ORIGINAL_CSV: &[u8] = include_bytes!("../../data/people.csv");
 pub async fn import_file(state: &AppState, path: &Path) -> Result<Report, ImportError> {
     let file = std::fs::File::open(path)
         .map_err(|err| ImportError::Read(format!("{}: {err}", path.display())))?;
-    import(state.people.as_ref(), std::io::BufReader::new(file), today()).await
+    import(
+        state.people.as_ref(),
+        std::io::BufReader::new(file),
+        today(),
+    )
+    .await
 }
 
 /// Loads the original `people.csv` if no person is stored yet (one cheap read otherwise).

@@ -41,8 +41,17 @@ async fn walk(api: &Api, path: &str, limit: usize) -> Vec<Value> {
 
 async fn the_original_people_come_back_exactly(engine: Engine) {
     let api = Api::on(engine).await;
-    assert_eq!(seed_if_empty(&api.state).await.expect("seed").map(|r| r.loaded), Some(7));
-    assert!(seed_if_empty(&api.state).await.expect("seed").is_none(), "loads only once");
+    assert_eq!(
+        seed_if_empty(&api.state)
+            .await
+            .expect("seed")
+            .map(|r| r.loaded),
+        Some(7)
+    );
+    assert!(
+        seed_if_empty(&api.state).await.expect("seed").is_none(),
+        "loads only once"
+    );
     let people = api.get("/people").await;
     assert_eq!(people.header("content-type"), Some("application/json"));
     assert_eq!(
@@ -57,8 +66,14 @@ async fn the_original_people_come_back_exactly(engine: Engine) {
             {"ID": 7, "First": "Lawrence", "Last": "Robiner", "Age": 50, "GithubAcct": null, "Date of 3rd Grade Graduation": "1970-03-26"}
         ])
     );
-    assert_eq!(api.get("/ids/lastname/robiner").await.json(), json!([3, 6, 7]));
-    assert_eq!(api.get("/ids/lastname/%20ROBINER%20").await.json(), json!([3, 6, 7]));
+    assert_eq!(
+        api.get("/ids/lastname/robiner").await.json(),
+        json!([3, 6, 7])
+    );
+    assert_eq!(
+        api.get("/ids/lastname/%20ROBINER%20").await.json(),
+        json!([3, 6, 7])
+    );
     assert_eq!(api.get("/ids/lastname/nobody").await.json(), json!([]));
     let david = api.get("/people/2").await.json();
     assert_eq!(david["Date of 3rd Grade Graduation"], "1940-06-24");
@@ -67,7 +82,15 @@ async fn the_original_people_come_back_exactly(engine: Engine) {
         Date::from_calendar_date(1988, Month::June, 25).expect("date"),
         today(),
     );
-    let mut expected = vec![(16, 3), (22, 1), (25, 6), (30, 5), (50, 7), (76, 2), (rob_may, 4)];
+    let mut expected = vec![
+        (16, 3),
+        (22, 1),
+        (25, 6),
+        (30, 5),
+        (50, 7),
+        (76, 2),
+        (rob_may, 4),
+    ];
     expected.sort_unstable();
     let by_age = api.get("/people/age").await.json();
     let order: Vec<(i64, i64)> = by_age
@@ -75,7 +98,10 @@ async fn the_original_people_come_back_exactly(engine: Engine) {
         .expect("array")
         .iter()
         .map(|p| {
-            let age = p["Age"].as_i64().or(p["EstimatedAge"].as_i64()).expect("placed");
+            let age = p["Age"]
+                .as_i64()
+                .or(p["EstimatedAge"].as_i64())
+                .expect("placed");
             (age, p["ID"].as_i64().expect("id"))
         })
         .collect();
@@ -91,15 +117,19 @@ async fn the_original_people_come_back_exactly(engine: Engine) {
 fn generated_people(count: u64, today: Date) -> Vec<Person> {
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = |n: u64| {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (seed >> 33) % n
     };
     (1..=count)
         .map(|id| {
             let kind = next(10);
             let year = today.year() - i32::try_from(next(90)).unwrap_or(0) - 1;
-            let month = Month::try_from(u8::try_from(next(12) + 1).unwrap_or(1)).unwrap_or(Month::May);
-            let date = Date::from_calendar_date(year, month, u8::try_from(next(28) + 1).unwrap_or(1)).ok();
+            let month =
+                Month::try_from(u8::try_from(next(12) + 1).unwrap_or(1)).unwrap_or(Month::May);
+            let date =
+                Date::from_calendar_date(year, month, u8::try_from(next(28) + 1).unwrap_or(1)).ok();
             Person {
                 id,
                 details: Details {
@@ -130,12 +160,24 @@ async fn paging_2500_people_returns_each_once_in_order(engine: Engine) {
     while let Some(done) = tasks.join_next().await {
         done.expect("task");
     }
-    let ids: Vec<i64> = walk(&api, "/people", 1000).await.iter().map(|p| p["ID"].as_i64().expect("id")).collect();
+    let ids: Vec<i64> = walk(&api, "/people", 1000)
+        .await
+        .iter()
+        .map(|p| p["ID"].as_i64().expect("id"))
+        .collect();
     assert_eq!(ids, (1..=2500).collect::<Vec<i64>>());
 
     let rank = |p: &Person| {
-        let age = p.details.age.map(i64::from).or(p.details.graduated.map(|d| estimate(d, today)));
-        (age.is_none(), age.unwrap_or(0), i64::try_from(p.id).unwrap_or(0))
+        let age = p
+            .details
+            .age
+            .map(i64::from)
+            .or(p.details.graduated.map(|d| estimate(d, today)));
+        (
+            age.is_none(),
+            age.unwrap_or(0),
+            i64::try_from(p.id).unwrap_or(0),
+        )
     };
     let mut expected: Vec<(bool, i64, i64)> = people.iter().map(rank).collect();
     expected.sort_unstable();
@@ -144,7 +186,11 @@ async fn paging_2500_people_returns_each_once_in_order(engine: Engine) {
         .iter()
         .map(|p| {
             let age = p["Age"].as_i64().or(p["EstimatedAge"].as_i64());
-            (age.is_none(), age.unwrap_or(0), p["ID"].as_i64().expect("id"))
+            (
+                age.is_none(),
+                age.unwrap_or(0),
+                p["ID"].as_i64().expect("id"),
+            )
         })
         .collect();
     assert_eq!(seen.len(), 2500);
@@ -153,10 +199,14 @@ async fn paging_2500_people_returns_each_once_in_order(engine: Engine) {
 
 async fn explicit_duplicate_ids_are_409_and_change_nothing(engine: Engine) {
     let api = Api::on(engine).await;
-    let first = api.post_json("/people", &json!({"ID": 42, "First": "Ann"})).await;
+    let first = api
+        .post_json("/people", &json!({"ID": 42, "First": "Ann"}))
+        .await;
     assert_eq!(first.status, 201, "{}", first.text());
     assert_eq!(first.header("location"), Some("/people/42"));
-    let retry = api.post_json("/people", &json!({"ID": 42, "First": "Other"})).await;
+    let retry = api
+        .post_json("/people", &json!({"ID": 42, "First": "Other"}))
+        .await;
     assert_error(&retry, 409, "ID: 42");
     assert_eq!(api.get("/people/42").await.json()["First"], "Ann");
     let next = api.post_json("/people", &json!({"Last": "Next"})).await;
@@ -169,10 +219,15 @@ async fn concurrent_posts_without_ids_get_distinct_ids(engine: Engine) {
     for n in 0..100 {
         let api = Arc::clone(&api);
         tasks.spawn(async move {
-            let reply = api.post_json("/people", &json!({"First": format!("c{n}")})).await;
+            let reply = api
+                .post_json("/people", &json!({"First": format!("c{n}")}))
+                .await;
             assert_eq!(reply.status, 201, "{}", reply.text());
             let body = reply.json();
-            assert_eq!(reply.header("location"), Some(format!("/people/{}", body["ID"]).as_str()));
+            assert_eq!(
+                reply.header("location"),
+                Some(format!("/people/{}", body["ID"]).as_str())
+            );
             body["ID"].as_i64().expect("id")
         });
     }
@@ -187,10 +242,23 @@ async fn concurrent_posts_without_ids_get_distinct_ids(engine: Engine) {
 async fn bad_bodies_are_4xx_and_store_nothing(engine: Engine) {
     let api = Api::on(engine).await;
     let post_raw = |content_type: &'static str, body: Vec<u8>| {
-        api.send(api.client.post(api.url("/people")).header("content-type", content_type).body(body))
+        api.send(
+            api.client
+                .post(api.url("/people"))
+                .header("content-type", content_type)
+                .body(body),
+        )
     };
-    assert_error(&post_raw("application/json", b"not json".to_vec()).await, 400, "body:");
-    assert_error(&post_raw("application/json", b"[1]".to_vec()).await, 400, "body:");
+    assert_error(
+        &post_raw("application/json", b"not json".to_vec()).await,
+        400,
+        "body:",
+    );
+    assert_error(
+        &post_raw("application/json", b"[1]".to_vec()).await,
+        400,
+        "body:",
+    );
     assert_error(&post_raw("text/csv", b"{}".to_vec()).await, 415, "body:");
     let huge = format!("{{\"First\": \"{}\"}}", "a".repeat(2 * 1024 * 1024)).into_bytes();
     assert_error(&post_raw("application/json", huge).await, 413, "1 MiB");
@@ -205,10 +273,22 @@ async fn bad_bodies_are_4xx_and_store_nothing(engine: Engine) {
         (json!({"Last": 5}), "Last: "),
         (json!({"First": "", "Last": "  "}), "First and Last: "),
         (json!({}), "First and Last: "),
-        (json!({"Last": "x", "Date of 3rd Grade Graduation": "2001-13-01"}), "Date of 3rd Grade Graduation: "),
-        (json!({"Last": "x", "Date of 3rd Grade Graduation": "25/6/2001"}), "Date of 3rd Grade Graduation: "),
-        (json!({"Last": "x", "Date of 3rd Grade Graduation": "1/1/3000"}), "Date of 3rd Grade Graduation: "),
-        (json!({"Last": "x", "Date of 3rd Grade Graduation": 20010625}), "Date of 3rd Grade Graduation: "),
+        (
+            json!({"Last": "x", "Date of 3rd Grade Graduation": "2001-13-01"}),
+            "Date of 3rd Grade Graduation: ",
+        ),
+        (
+            json!({"Last": "x", "Date of 3rd Grade Graduation": "25/6/2001"}),
+            "Date of 3rd Grade Graduation: ",
+        ),
+        (
+            json!({"Last": "x", "Date of 3rd Grade Graduation": "1/1/3000"}),
+            "Date of 3rd Grade Graduation: ",
+        ),
+        (
+            json!({"Last": "x", "Date of 3rd Grade Graduation": 20010625}),
+            "Date of 3rd Grade Graduation: ",
+        ),
     ] {
         assert_error(&api.post_json("/people", &body).await, 400, field);
     }
@@ -221,7 +301,8 @@ async fn bad_bodies_are_4xx_and_store_nothing(engine: Engine) {
 async fn bad_ids_limits_and_cursors_are_400(engine: Engine) {
     let api = Api::on(engine).await;
     for n in 1..=3 {
-        api.post_json("/people", &json!({"Last": format!("p{n}")})).await;
+        api.post_json("/people", &json!({"Last": format!("p{n}")}))
+            .await;
     }
     assert_error(&api.get("/people/abc").await, 400, "id: ");
     assert_error(&api.get("/people/0").await, 400, "id: ");
@@ -233,9 +314,17 @@ async fn bad_ids_limits_and_cursors_are_400(engine: Engine) {
     }
     let list_cursor = api.get("/people?limit=1").await;
     let cursor = list_cursor.header("next-cursor").expect("more pages");
-    assert_error(&api.get(&format!("/people/age?cursor={cursor}")).await, 400, "cursor: ");
+    assert_error(
+        &api.get(&format!("/people/age?cursor={cursor}")).await,
+        400,
+        "cursor: ",
+    );
     let last = api.get("/people?limit=3").await;
-    assert_eq!(last.header("next-cursor"), None, "the last page carries no cursor");
+    assert_eq!(
+        last.header("next-cursor"),
+        None,
+        "the last page carries no cursor"
+    );
 }
 
 on_every_engine!(
@@ -252,7 +341,10 @@ async fn ping_answers_pong_as_plain_text() {
     let api = Api::on(Engine::Sqlite).await;
     let reply = api.get("/ping").await;
     assert_eq!(reply.status, 200);
-    assert!(reply.header("content-type").unwrap_or_default().starts_with("text/plain"));
+    assert!(reply
+        .header("content-type")
+        .unwrap_or_default()
+        .starts_with("text/plain"));
     assert_eq!(reply.text(), "pong");
 }
 
@@ -262,12 +354,25 @@ async fn dynamodb_serves_every_people_route_without_scan() {
     let api = Api::serve(state).await;
     seed_if_empty(&api.state).await.expect("seed");
     let before = log.operations().len();
-    for path in ["/people?limit=2", "/people/age?limit=3", "/ids/lastname/robiner", "/people/4", "/ping"] {
+    for path in [
+        "/people?limit=2",
+        "/people/age?limit=3",
+        "/ids/lastname/robiner",
+        "/people/4",
+        "/ping",
+    ] {
         assert_eq!(api.get(path).await.status, 200, "{path}");
     }
-    let created = api.post_json("/people", &json!({"ID": 80, "Last": "New"})).await;
+    let created = api
+        .post_json("/people", &json!({"ID": 80, "Last": "New"}))
+        .await;
     assert_eq!(created.status, 201);
-    assert_eq!(api.post_json("/people", &json!({"Last": "Auto"})).await.status, 201);
+    assert_eq!(
+        api.post_json("/people", &json!({"Last": "Auto"}))
+            .await
+            .status,
+        201
+    );
     let ops = log.operations();
     let served: BTreeSet<&str> = ops[before..].iter().map(String::as_str).collect();
     assert_eq!(

@@ -56,12 +56,30 @@ async fn new_ids_are_above_every_stored_id(engine: Engine) {
     let api = Api::on(engine).await;
     let store = api.state.people.as_ref();
     let details = person(1, "Auto", None, None).details;
-    assert_eq!(store.insert_new(&details).await.expect("new").map(|p| p.id), Some(1));
-    assert!(store.insert(&person(500, "High", None, None)).await.expect("insert"));
-    assert_eq!(store.insert_new(&details).await.expect("new").map(|p| p.id), Some(501));
-    store.upsert(&person(900, "Imported", None, None)).await.expect("upsert");
-    assert!(store.insert(&person(20, "Low", None, None)).await.expect("insert"));
-    assert_eq!(store.insert_new(&details).await.expect("new").map(|p| p.id), Some(901));
+    assert_eq!(
+        store.insert_new(&details).await.expect("new").map(|p| p.id),
+        Some(1)
+    );
+    assert!(store
+        .insert(&person(500, "High", None, None))
+        .await
+        .expect("insert"));
+    assert_eq!(
+        store.insert_new(&details).await.expect("new").map(|p| p.id),
+        Some(501)
+    );
+    store
+        .upsert(&person(900, "Imported", None, None))
+        .await
+        .expect("upsert");
+    assert!(store
+        .insert(&person(20, "Low", None, None))
+        .await
+        .expect("insert"));
+    assert_eq!(
+        store.insert_new(&details).await.expect("new").map(|p| p.id),
+        Some(901)
+    );
 }
 
 async fn concurrent_new_and_explicit_ids_never_collide(engine: Engine) {
@@ -97,18 +115,36 @@ async fn list_resumes_after_an_id_in_order(engine: Engine) {
     let api = Api::on(engine).await;
     let store = api.state.people.as_ref();
     for n in [5, 1, 12, 3, 9] {
-        store.upsert(&person(n, "x", None, None)).await.expect("upsert");
+        store
+            .upsert(&person(n, "x", None, None))
+            .await
+            .expect("upsert");
     }
     assert_eq!(all_ids(store).await, vec![1, 3, 5, 9, 12]);
-    let after: Vec<u64> = store.list(Some(3), 2).await.expect("list").iter().map(|p| p.id).collect();
+    let after: Vec<u64> = store
+        .list(Some(3), 2)
+        .await
+        .expect("list")
+        .iter()
+        .map(|p| p.id)
+        .collect();
     assert_eq!(after, vec![5, 9]);
 }
 
 async fn last_names_match_ignoring_case_and_surrounding_space(engine: Engine) {
     let api = Api::on(engine).await;
     let store = api.state.people.as_ref();
-    for (n, last) in [(3, "Robiner"), (1, "Conway"), (7, "ROBINER"), (6, "robiner"), (9, "Ébert")] {
-        store.upsert(&person(n, last, None, None)).await.expect("upsert");
+    for (n, last) in [
+        (3, "Robiner"),
+        (1, "Conway"),
+        (7, "ROBINER"),
+        (6, "robiner"),
+        (9, "Ébert"),
+    ] {
+        store
+            .upsert(&person(n, last, None, None))
+            .await
+            .expect("upsert");
     }
     let ids = |name: &'static str| async move { ids_by_last_name(store, name).await.expect("ids") };
     assert_eq!(ids("  rObInEr ").await, vec![3, 6, 7]);
@@ -122,7 +158,9 @@ async fn walk(store: &dyn PersonStore, today: Date, limit: usize) -> Vec<(Option
     let mut seen = Vec::new();
     let mut after: Option<AgePosition> = None;
     loop {
-        let page = age::page(store, &PageRequest { limit, after }, today).await.expect("page");
+        let page = age::page(store, &PageRequest { limit, after }, today)
+            .await
+            .expect("page");
         seen.extend(page.items.iter().map(|p| (p.position().age, p.person.id)));
         match page.next {
             Some(next) => after = Some(next),
@@ -172,10 +210,19 @@ async fn import_loads_the_original_csv_and_twice_changes_nothing(engine: Engine)
     let store = api.state.people.as_ref();
     let today = date::today();
     let first = import(store, ORIGINAL_CSV, today).await.expect("import");
-    assert_eq!(first, Report { loaded: 7, skipped: vec![] });
+    assert_eq!(
+        first,
+        Report {
+            loaded: 7,
+            skipped: vec![]
+        }
+    );
     let before = store.list(None, 100).await.expect("list");
     assert_eq!(before.len(), 7);
-    assert_eq!(before[1].details.graduated.map(date::format).as_deref(), Some("1940-06-24"));
+    assert_eq!(
+        before[1].details.graduated.map(date::format).as_deref(),
+        Some("1940-06-24")
+    );
     assert_eq!(before[2].details.first, None);
     assert_eq!(before[4].details.last, None);
     assert_eq!(before[4].details.graduated, None);
@@ -183,7 +230,11 @@ async fn import_loads_the_original_csv_and_twice_changes_nothing(engine: Engine)
     assert_eq!(again.loaded, 7);
     assert_eq!(store.list(None, 100).await.expect("list"), before);
     assert_eq!(
-        store.insert_new(&before[0].details).await.expect("new").map(|p| p.id),
+        store
+            .insert_new(&before[0].details)
+            .await
+            .expect("new")
+            .map(|p| p.id),
         Some(8)
     );
 }
@@ -201,12 +252,20 @@ async fn bad_rows_are_reported_by_line_and_the_rest_loads(engine: Engine) {
                six,F,G,,,\r\n\
                7,Too,Many,1,2,3,4\r\n\
                8,Last,Row,151,,";
-    let report = import(store, csv.as_bytes(), date::today()).await.expect("import");
+    let report = import(store, csv.as_bytes(), date::today())
+        .await
+        .expect("import");
     let lines: Vec<u64> = report.skipped.iter().map(|e: &RowError| e.line).collect();
     assert_eq!(lines, vec![3, 6, 7, 8, 9, 10, 11], "{:?}", report.skipped);
     let messages: Vec<String> = report.skipped.iter().map(ToString::to_string).collect();
     for (message, field) in messages.iter().zip([
-        "Age", "First and Last", "Date of 3rd Grade Graduation", "ID", "ID", "row", "Age",
+        "Age",
+        "First and Last",
+        "Date of 3rd Grade Graduation",
+        "ID",
+        "ID",
+        "row",
+        "Age",
     ]) {
         assert!(message.contains(&format!(": {field}: ")), "{message}");
     }
@@ -222,11 +281,18 @@ async fn a_changed_row_overwrites_on_import(engine: Engine) {
     let header = "ID,First,Last,Age,GithubAcct,Date of 3rd Grade Graduation\n";
     let today = date::today();
     let first = format!("{header}1,Ann,Lee,30,,\n");
-    import(store, first.as_bytes(), today).await.expect("import");
+    import(store, first.as_bytes(), today)
+        .await
+        .expect("import");
     let changed = format!("{header}1,Ann,Lee,,ann,1/1/2000\n");
-    import(store, changed.as_bytes(), today).await.expect("import");
+    import(store, changed.as_bytes(), today)
+        .await
+        .expect("import");
     let stored = store.get(id(1)).await.expect("get").expect("person 1");
-    assert_eq!((stored.details.age, stored.details.github.as_deref()), (None, Some("ann")));
+    assert_eq!(
+        (stored.details.age, stored.details.github.as_deref()),
+        (None, Some("ann"))
+    );
     let by_age = walk(store, today, 10).await;
     assert_eq!(by_age.len(), 1, "the person moved groups: {by_age:?}");
     assert!(by_age[0].0.is_some_and(|age| age >= 9 + 26));

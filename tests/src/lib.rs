@@ -84,7 +84,11 @@ impl Intercept for OperationLog {
 pub async fn recorded_dynamodb_state() -> (AppState, OperationLog) {
     let (client, tables) = dynamodb_tables().await;
     let log = OperationLog::default();
-    let config = client.config().to_builder().interceptor(log.clone()).build();
+    let config = client
+        .config()
+        .to_builder()
+        .interceptor(log.clone())
+        .build();
     let client = tally::store::dynamodb::Client::from_conf(config);
     (AppState::dynamodb(client, &tables), log)
 }

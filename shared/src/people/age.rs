@@ -41,7 +41,10 @@ impl AgeGroup {
         if let Some(age) = key.strip_prefix("age#") {
             return age.parse().ok().map(AgeGroup::Stated);
         }
-        key.strip_prefix("grad#")?.parse().ok().map(AgeGroup::Graduated)
+        key.strip_prefix("grad#")?
+            .parse()
+            .ok()
+            .map(AgeGroup::Graduated)
     }
 }
 
@@ -233,7 +236,10 @@ mod tests {
             assert!(days.contains(date::month_day(d)));
             let plan = plan(&[AgeGroup::Graduated(1988)], today);
             let age = date::estimated_age(d, today);
-            assert!(plan[&(false, age)].iter().any(|q| q.days == days), "{graduated}");
+            assert!(
+                plan[&(false, age)].iter().any(|q| q.days == days),
+                "{graduated}"
+            );
         }
     }
 }

@@ -231,7 +231,11 @@ impl PersonStore for DynamoPeople {
             .expression_attribute_names("#id", "id")
             .expression_attribute_values(":kind", s(KIND))
             .expression_attribute_values(":after", n(after.unwrap_or(META_ID)));
-        query_up_to(query, limit).await?.iter().map(from_item).collect()
+        query_up_to(query, limit)
+            .await?
+            .iter()
+            .map(from_item)
+            .collect()
     }
 
     async fn ids_by_last_name(&self, key: &str) -> Result<Vec<u64>, StoreError> {

@@ -59,12 +59,12 @@ pub async fn import(
     while reader.read_byte_record(&mut record).map_err(read_error)? {
         let offset = record.position().map_or(0, csv::Position::byte);
         let line = reader.get_mut().line_at(offset);
-        let person = row(&record, today).map_err(|e| e.to_string()).and_then(|p| {
-            match seen.insert(p.id, line) {
+        let person = row(&record, today)
+            .map_err(|e| e.to_string())
+            .and_then(|p| match seen.insert(p.id, line) {
                 Some(first) => Err(format!("ID: {} already appeared on line {first}", p.id)),
                 None => Ok(p),
-            }
-        });
+            });
         match person {
             Ok(person) => {
                 store.upsert(&person).await?;
@@ -103,10 +103,17 @@ impl<R> LineStarts<R> {
     /// The physical line (from 1) of the record the csv reader positioned at `offset`.
     /// Offsets only grow, so line starts before it are forgotten.
     fn line_at(&mut self, offset: u64) -> u64 {
-        while self.starts.front().is_some_and(|(start, _)| *start < offset) {
+        while self
+            .starts
+            .front()
+            .is_some_and(|(start, _)| *start < offset)
+        {
             self.starts.pop_front();
         }
-        self.starts.front().map_or(self.breaks, |(_, breaks)| *breaks) + 1
+        self.starts
+            .front()
+            .map_or(self.breaks, |(_, breaks)| *breaks)
+            + 1
     }
 }
 

@@ -30,9 +30,9 @@ impl Details {
             age: raw.age.map(age).transpose()?,
             github: text("GithubAcct", raw.github)?,
             graduated: match text(super::DATE_FIELD, raw.graduated)? {
-                Some(d) => {
-                    Some(date::parse(&d, today).map_err(|e| ApiError::field(super::DATE_FIELD, e))?)
-                }
+                Some(d) => Some(
+                    date::parse(&d, today).map_err(|e| ApiError::field(super::DATE_FIELD, e))?,
+                ),
                 None => None,
             },
         };
@@ -144,14 +144,31 @@ mod tests {
         assert_eq!(id.map(PersonId::get), Some(9));
         assert_eq!(details.first.as_deref(), Some("Ann"));
         assert_eq!((details.last, details.github), (None, None));
-        assert_eq!(details.graduated.map(date::format).as_deref(), Some("1940-06-24"));
+        assert_eq!(
+            details.graduated.map(date::format).as_deref(),
+            Some("1940-06-24")
+        );
     }
 
     #[test]
     fn ages_must_be_json_integers_from_0_to_150() {
-        assert_eq!(check(json!({"Last": "x", "Age": 0})).expect("0").1.age, Some(0));
-        assert_eq!(check(json!({"Last": "x", "Age": 150})).expect("150").1.age, Some(150));
-        for bad in [json!(151), json!(-1), json!(30.5), json!(30.0), json!("30"), json!(true), json!(u64::MAX)] {
+        assert_eq!(
+            check(json!({"Last": "x", "Age": 0})).expect("0").1.age,
+            Some(0)
+        );
+        assert_eq!(
+            check(json!({"Last": "x", "Age": 150})).expect("150").1.age,
+            Some(150)
+        );
+        for bad in [
+            json!(151),
+            json!(-1),
+            json!(30.5),
+            json!(30.0),
+            json!("30"),
+            json!(true),
+            json!(u64::MAX),
+        ] {
             let msg = message(json!({"Last": "x", "Age": bad}));
             assert!(msg.starts_with("Age: "), "{msg}");
         }
@@ -159,7 +176,13 @@ mod tests {
 
     #[test]
     fn ids_must_be_positive_integers_below_2_pow_53() {
-        for bad in [json!(0), json!(-3), json!(9007199254740992u64), json!("5"), json!(1.5)] {
+        for bad in [
+            json!(0),
+            json!(-3),
+            json!(9007199254740992u64),
+            json!("5"),
+            json!(1.5),
+        ] {
             let msg = message(json!({"Last": "x", "ID": bad}));
             assert!(msg.starts_with("ID: "), "{msg}");
         }

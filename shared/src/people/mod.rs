@@ -34,9 +34,7 @@ impl PersonId {
             .ok()
             .filter(|id| (1..=MAX_ID).contains(id))
             .map(PersonId)
-            .ok_or_else(|| {
-                ApiError::field("ID", format!("must be an integer from 1 to {MAX_ID}"))
-            })
+            .ok_or_else(|| ApiError::field("ID", format!("must be an integer from 1 to {MAX_ID}")))
     }
 
     /// An id from a path segment, where anything but such an integer is a 400.
@@ -44,9 +42,7 @@ impl PersonId {
         raw.parse::<i64>()
             .ok()
             .and_then(|n| PersonId::new(n).ok())
-            .ok_or_else(|| {
-                ApiError::field(field, format!("must be an integer from 1 to {MAX_ID}"))
-            })
+            .ok_or_else(|| ApiError::field(field, format!("must be an integer from 1 to {MAX_ID}")))
     }
 
     pub fn get(self) -> u64 {
@@ -154,7 +150,10 @@ pub async fn create(
     if store.insert(&person).await? {
         Ok(person)
     } else {
-        Err(ApiError::Conflict(format!("ID: {} is already taken", id.get())))
+        Err(ApiError::Conflict(format!(
+            "ID: {} is already taken",
+            id.get()
+        )))
     }
 }
 

@@ -159,8 +159,8 @@ impl PersonStore for SqlitePeople {
                          WHERE g.grp IS NOT NULL
                      ) SELECT grp FROM g WHERE grp IS NOT NULL",
                 )?
-                    .query_map([], |row| row.get(0))?
-                    .collect()
+                .query_map([], |row| row.get(0))?
+                .collect()
             })
             .await?;
         Ok(keys.iter().filter_map(|k| AgeGroup::from_key(k)).collect())
@@ -193,9 +193,7 @@ impl PersonStore for SqlitePeople {
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.db
             .call(|conn| {
-                conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |r| {
-                    r.get(0)
-                })
+                conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |r| r.get(0))
             })
             .await
     }
