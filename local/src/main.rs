@@ -1,7 +1,7 @@
 //! `make run`: the whole API at `TALLY_ADDR` (default `127.0.0.1:3000`);
 //! `tally-local import-people FILE`: loads a people CSV into the same store.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tally::AppState;
@@ -10,6 +10,14 @@ use tally::AppState;
 async fn main() -> ExitCode {
     lambda_runtime::tracing::init_default_subscriber();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let import = match args.as_slice() {
+        [] => None,
+        [command, file] if command == "import-people" => Some(PathBuf::from(file)),
+        _ => {
+            eprintln!("usage: tally-local [import-people FILE]");
+            return ExitCode::from(2);
+        }
+    };
     let state = match tally_local::stores::from_env().await {
         Ok(state) => Arc::new(state),
         Err(err) => {
@@ -17,15 +25,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match args.as_slice() {
-        [] => serve(state).await,
-        [command, file] if command == "import-people" => {
-            tally_local::people::import_command(&state, Path::new(file)).await
-        }
-        _ => {
-            eprintln!("usage: tally-local [import-people FILE]");
-            ExitCode::from(2)
-        }
+    match import {
+        Some(file) => tally_local::people::import_command(&state, &file).await,
+        None => serve(state).await,
     }
 }
 

@@ -6,6 +6,8 @@ use super::{date, Details, Person, PersonId, PersonStore, MAX_ID};
 use crate::store::sqlite::Sqlite;
 use crate::StoreError;
 use async_trait::async_trait;
+use rusqlite::types::Type;
+use rusqlite::Error::FromSqlConversionFailure;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "id, first, last, age, github, graduated";
@@ -67,7 +69,10 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Person> {
             last: row.get(2)?,
             age: row.get(3)?,
             github: row.get(4)?,
-            graduated: graduated.and_then(|raw| date::parse(&raw, time::Date::MAX).ok()),
+            graduated: graduated
+                .map(|raw| date::parse(&raw, time::Date::MAX))
+                .transpose()
+                .map_err(|e| FromSqlConversionFailure(5, Type::Text, e.into()))?,
         },
     })
 }
