@@ -36,24 +36,25 @@ impl DynamoPeople {
         DynamoPeople { client, table }
     }
 
-    fn update_meta(&self) -> UpdateItemFluentBuilder {
+    /// An update of the meta item that adds `group` to the directory (`:group` is the set).
+    fn update_meta(&self, group: &AgeGroup) -> UpdateItemFluentBuilder {
         self.client
             .update_item()
             .table_name(&self.table)
             .key("id", n(META_ID))
             .expression_attribute_names("#groups", "groups")
-            .expression_attribute_names("#seq", "seq")
+            .expression_attribute_values(":group", AttributeValue::Ss(vec![group.key()]))
     }
 
     /// Adds the person's group to the directory and raises the sequence to at least `id`,
     /// before the person is written, so that no listing or new id can miss them.
     async fn register(&self, person: &Person) -> Result<(), StoreError> {
-        let group = AttributeValue::Ss(vec![person.details.age_group().key()]);
+        let group = person.details.age_group();
         let raised = self
-            .update_meta()
+            .update_meta(&group)
             .update_expression("ADD #groups :group SET #seq = :id")
             .condition_expression("attribute_not_exists(#seq) OR #seq < :id")
-            .expression_attribute_values(":group", group.clone())
+            .expression_attribute_names("#seq", "seq")
             .expression_attribute_values(":id", n(person.id))
             .send()
             .await;
@@ -61,13 +62,8 @@ impl DynamoPeople {
             Err(err) if is_condition_failure(&err) => {}
             other => return other.map(drop).map_err(StoreError::from),
         }
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("id", n(META_ID))
+        self.update_meta(&group)
             .update_expression("ADD #groups :group")
-            .expression_attribute_names("#groups", "groups")
-            .expression_attribute_values(":group", group)
             .send()
             .await?;
         Ok(())
@@ -93,13 +89,10 @@ impl DynamoPeople {
     /// Takes the next number of the sequence, registering the group in the same write.
     async fn next_id(&self, details: &Details) -> Result<u64, StoreError> {
         let out = self
-            .update_meta()
+            .update_meta(&details.age_group())
             .update_expression("ADD #seq :one, #groups :group")
+            .expression_attribute_names("#seq", "seq")
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(
-                ":group",
-                AttributeValue::Ss(vec![details.age_group().key()]),
-            )
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await?;
