@@ -148,7 +148,7 @@ async fn paging_2500_people_returns_each_once_in_order(engine: Engine) {
     let api = Api::on(engine).await;
     let today = today();
     let people = generated_people(2500, today);
-    let limit = Arc::new(tokio::sync::Semaphore::new(16));
+    let limit = Arc::new(tokio::sync::Semaphore::new(4));
     let mut tasks = tokio::task::JoinSet::new();
     for person in people.clone() {
         let (store, limit) = (Arc::clone(&api.state.people), Arc::clone(&limit));
