@@ -2,7 +2,8 @@
 //! process (the local API, the tests that replay `events/`).
 
 use crate::{
-    ads, fallback, logs, routes::FALLBACK_FUNCTION, visits, AppState, HandlerResult, Request,
+    ads, fallback, logs, people, routes::FALLBACK_FUNCTION, visits, AppState, HandlerResult,
+    Request,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +31,12 @@ pub fn handler(function: &str) -> Option<BoxedHandler> {
         "ads-statistics" => boxed!(ads::statistics),
         "logs-record" => boxed!(logs::record),
         "logs-query" => boxed!(logs::query),
+        "people-ping" => boxed!(people::ping),
+        "people-list" => boxed!(people::list),
+        "people-create" => boxed!(people::create),
+        "people-by-age" => boxed!(people::by_age),
+        "people-get" => boxed!(people::get),
+        "people-ids-by-lastname" => boxed!(people::ids_by_last_name),
         FALLBACK_FUNCTION => boxed!(fallback::handle),
         _ => return None,
     };

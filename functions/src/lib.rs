@@ -7,6 +7,7 @@ pub mod dispatch;
 pub mod fallback;
 pub mod lambda;
 pub mod logs;
+pub mod people;
 pub mod routes;
 pub mod visits;
 

@@ -31,6 +31,13 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/statistics", "ads-statistics"),
     route("POST", "/log", "logs-record"),
     route("GET", "/log", "logs-query"),
+    route("GET", "/ping", "people-ping"),
+    route("GET", "/people", "people-list"),
+    route("POST", "/people", "people-create"),
+    // Before `/people/{id}`: API Gateway prefers the literal path, and `find` takes the first.
+    route("GET", "/people/age", "people-by-age"),
+    route("GET", "/people/{id}", "people-get"),
+    route("GET", "/ids/lastname/{lastname}", "people-ids-by-lastname"),
 ];
 
 /// The binary that answers everything no route matches (API Gateway's `$default` route).
@@ -136,6 +143,18 @@ mod tests {
             }
         );
         assert_eq!(find("GET", "/nowhere"), Match::NotFound);
+    }
+
+    #[test]
+    fn the_literal_people_age_wins_over_the_id_template() {
+        match find("GET", "/people/age") {
+            Match::Found { route, .. } => assert_eq!(route.function, "people-by-age"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            params("GET", "/people/7"),
+            Some(vec![("id".into(), "7".into())])
+        );
     }
 
     #[test]

@@ -1,12 +1,23 @@
-//! `make run`: the whole API at `TALLY_ADDR` (default `127.0.0.1:3000`).
+//! `make run`: the whole API at `TALLY_ADDR` (default `127.0.0.1:3000`);
+//! `tally-local import-people FILE`: loads a people CSV into the same store.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use tally::AppState;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     lambda_runtime::tracing::init_default_subscriber();
-    let addr = std::env::var("TALLY_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let import = match args.as_slice() {
+        [] => None,
+        [command, file] if command == "import-people" => Some(PathBuf::from(file)),
+        _ => {
+            eprintln!("usage: tally-local [import-people FILE]");
+            return ExitCode::from(2);
+        }
+    };
     let state = match tally_local::stores::from_env().await {
         Ok(state) => Arc::new(state),
         Err(err) => {
@@ -14,6 +25,23 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    match import {
+        Some(file) => tally_local::people::import_command(&state, &file).await,
+        None => serve(state).await,
+    }
+}
+
+async fn serve(state: Arc<AppState>) -> ExitCode {
+    match tally_local::people::seed_if_empty(&state).await {
+        Ok(Some(report)) => tracing::info!(
+            loaded = report.loaded,
+            skipped = report.skipped.len(),
+            "loaded data/people.csv into the empty people store"
+        ),
+        Ok(None) => {}
+        Err(err) => tracing::warn!(error = %err, "could not load data/people.csv"),
+    }
+    let addr = std::env::var("TALLY_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let listener = match tokio::net::TcpListener::bind(&addr).await {
         Ok(listener) => listener,
         Err(err) => {

@@ -1,7 +1,7 @@
 //! An HTTP/1.1 server that turns each request into the event API Gateway would send, routes it
 //! as API Gateway would, and calls the function's handler in-process.
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -73,25 +73,41 @@ async fn answer(
     ))
 }
 
+/// How much of a body above 1 MiB is read and discarded before the 413 is sent, so that the
+/// client finishes sending and reads the answer (closing on unread data resets the connection,
+/// and the client sees an error instead of the 413). Beyond this the connection is dropped.
+const DRAIN_LIMIT: usize = 64 * MAX_BODY_BYTES;
+
+/// The body, at most 1 MiB; a larger one is drained (up to `DRAIN_LIMIT`) and refused.
+async fn read_body(mut body: Incoming) -> Result<Vec<u8>, ApiError> {
+    let mut bytes = Vec::new();
+    let mut seen = 0;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|err| ApiError::field("body", format!("could not be read ({err})")))?;
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen <= MAX_BODY_BYTES {
+                bytes.extend_from_slice(&data);
+            } else if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    Ok(bytes)
+}
+
 /// Reads the body (at most 1 MiB) and attaches the query parameters, as API Gateway does.
 async fn into_event(req: hyper::Request<Incoming>) -> Result<Request, ApiError> {
     let (parts, body) = req.into_parts();
-    let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
-            return Err(ApiError::PayloadTooLarge)
-        }
-        Err(err) => {
-            return Err(ApiError::field(
-                "body",
-                format!("could not be read ({err})"),
-            ))
-        }
-    };
+    let bytes = read_body(body).await?;
     let body = if bytes.is_empty() {
         Body::Empty
     } else {
-        Body::from(bytes.to_vec())
+        Body::from(bytes)
     };
     let mut query: HashMap<String, Vec<String>> = HashMap::new();
     for (name, value) in parse_query(parts.uri.query().unwrap_or_default()) {

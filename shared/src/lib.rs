@@ -1,6 +1,6 @@
 //! Tally's shared crate: everything the function binaries and the local API have in common.
 //!
-//! One module per service (`visits`, ...) holds that service's models, validation and storage
+//! One module per service (`visits`, `people`, ...) holds that service's models, validation and storage
 //! trait with one adapter per engine; `http` holds request parsing and response shaping;
 //! `store` holds what the engines' adapters share; `state` wires the stores together;
 //! `config` reads settings once; `metrics` counts business events.
@@ -12,6 +12,7 @@ pub mod html;
 pub mod http;
 pub mod logs;
 pub mod metrics;
+pub mod people;
 pub mod state;
 pub mod store;
 pub mod visits;

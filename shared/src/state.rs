@@ -4,6 +4,8 @@ use crate::ads::dynamodb::{shards_from_env, DynamoAds};
 use crate::ads::{AdServer, AdStore};
 use crate::logs::dynamodb::DynamoLogs;
 use crate::logs::LogStore;
+use crate::people::dynamodb::DynamoPeople;
+use crate::people::PersonStore;
 use crate::store::dynamodb::{Client, TableNames};
 use crate::visits::dynamodb::DynamoVisits;
 use crate::visits::VisitStore;
@@ -15,6 +17,7 @@ pub struct AppState {
     /// Where `GET /ad` fetches its VAST XML (`VAST_URL`, `VAST_TIMEOUT_MS`).
     pub ad_server: AdServer,
     pub logs: Arc<dyn LogStore>,
+    pub people: Arc<dyn PersonStore>,
 }
 
 impl AppState {
@@ -33,7 +36,8 @@ impl AppState {
                 shards_from_env(),
             )),
             ad_server: AdServer::from_env(),
-            logs: Arc::new(DynamoLogs::new(client, tables.logs.clone())),
+            logs: Arc::new(DynamoLogs::new(client.clone(), tables.logs.clone())),
+            people: Arc::new(DynamoPeople::new(client, tables.people.clone())),
         }
     }
 
@@ -45,7 +49,8 @@ impl AppState {
             visits: Arc::new(crate::visits::sqlite::SqliteVisits::open(db.clone())?),
             ads: Arc::new(crate::ads::sqlite::SqliteAds::open(db.clone())?),
             ad_server: AdServer::from_env(),
-            logs: Arc::new(crate::logs::sqlite::SqliteLogs::open(db)?),
+            logs: Arc::new(crate::logs::sqlite::SqliteLogs::open(db.clone())?),
+            people: Arc::new(crate::people::sqlite::SqlitePeople::open(db)?),
         })
     }
 }

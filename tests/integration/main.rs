@@ -21,6 +21,8 @@ mod events;
 mod lambda;
 mod logs;
 mod logs_store;
+mod people;
+mod people_store;
 mod routing;
 mod visits;
 mod visits_store;

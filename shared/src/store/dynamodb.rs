@@ -37,6 +37,10 @@ pub const TABLES: &[TableSpec] = &[
         logical_id: "LogsTable",
         env: "LOGS_TABLE",
     },
+    TableSpec {
+        logical_id: "PeopleTable",
+        env: "PEOPLE_TABLE",
+    },
 ];
 
 /// The physical table names the adapters use.
@@ -45,6 +49,7 @@ pub struct TableNames {
     pub visits: String,
     pub ads: String,
     pub logs: String,
+    pub people: String,
 }
 
 impl TableNames {
@@ -61,6 +66,7 @@ impl TableNames {
             visits: by_id("VisitsTable"),
             ads: by_id("AdStatsTable"),
             logs: by_id("LogsTable"),
+            people: by_id("PeopleTable"),
         }
     }
 
@@ -296,6 +302,17 @@ pub fn optional_number<T: std::str::FromStr>(
     name: &str,
 ) -> Result<Option<T>, StoreError> {
     item.get(name).map(|_| number(item, name)).transpose()
+}
+
+/// An optional attribute, converted by `read`; present with the wrong type is an error.
+pub fn optional<T>(
+    item: &Item,
+    name: &str,
+    read: impl Fn(&AttributeValue) -> Option<T>,
+) -> Result<Option<T>, StoreError> {
+    item.get(name)
+        .map(|v| read(v).ok_or_else(|| malformed(name)))
+        .transpose()
 }
 
 /// A number attribute value.

@@ -6,6 +6,15 @@
 //! 4 KB, an eventually consistent one (every index Query) half that; a Query is charged on
 //! the total size it reads, rounded up to 4 KB.
 
+use crate::stub::StubServer;
+use crate::DynamoTables;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tally::http::response::respond;
+use tally_functions::dispatch::handler;
+use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
+
 /// What one request to a function costs in DynamoDB, and the operations that cost comes from.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteCost {
@@ -95,8 +104,74 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
         write_units: 0.0,
         why: "the event's user + type filter: one Query of ByUserType (<4 KB, eventually consistent); user alone: the table, 1 RRU; type or time alone: 8 shard Queries",
     },
+    RouteCost { function: "people-ping", operations: &[], read_units: 0.0, write_units: 0.0, why: "no store access" },
+    RouteCost {
+        function: "people-list",
+        operations: &["Query"],
+        read_units: 2.0,
+        write_units: 0.0,
+        why: "one ById Query of limit + 1 persons (~150 B each: 101 are <16 KB, eventually consistent)",
+    },
+    RouteCost {
+        function: "people-create",
+        operations: &["UpdateItem", "PutItem"],
+        read_units: 0.0,
+        write_units: 5.0,
+        why: "id sequence and age directory on the meta item (1) + conditional put of a <1 KB person (1) and its ById, ByLastName, ByGroup entries (3)",
+    },
+    RouteCost {
+        function: "people-by-age",
+        operations: &["GetItem", "Query", "Query"],
+        read_units: 2.0,
+        write_units: 0.0,
+        why: "the age directory (1) + up to 3 ByGroup Queries per age the page touches (0.5 each per 4 KB); here one person",
+    },
+    RouteCost {
+        function: "people-get",
+        operations: &["GetItem"],
+        read_units: 1.0,
+        write_units: 0.0,
+        why: "strongly consistent GetItem of a <4 KB person",
+    },
+    RouteCost {
+        function: "people-ids-by-lastname",
+        operations: &["Query"],
+        read_units: 0.5,
+        write_units: 0.0,
+        why: "one keys-only ByLastName Query (<4 KB, eventually consistent)",
+    },
     RouteCost { function: "fallback", operations: &[], read_units: 0.0, write_units: 0.0, why: "no store access" },
 ];
+
+/// Sends each function's event from `events/` through its handler, in route order, on fresh
+/// DynamoDB tables whose client records the operations on the wire; returns, per function,
+/// whether they are exactly the ones its cost model lists (differences are printed).
+pub async fn check_operations(repo: &Path, ad_server: &StubServer) -> Vec<(String, bool)> {
+    let (mut state, log) = DynamoTables::create().await.recorded_state();
+    state.ad_server = ad_server.ad_server(Duration::from_secs(3));
+    let state = Arc::new(state);
+    let mut checked = Vec::new();
+    for function in ROUTES.iter().map(|r| r.function).chain([FALLBACK_FUNCTION]) {
+        let event = std::fs::read_to_string(repo.join(format!("events/{function}.json")))
+            .unwrap_or_default();
+        let (Ok(req), Some(handle)) = (lambda_http::request::from_str(&event), handler(function))
+        else {
+            checked.push((function.to_string(), false));
+            continue;
+        };
+        log.take();
+        respond(handle(Arc::clone(&state), req).await);
+        let sent = log.take();
+        let expected = route_cost(function)
+            .map(|c| c.operations.to_vec())
+            .unwrap_or_default();
+        if sent != expected {
+            eprintln!("{function}: the cost model says {expected:?}, the adapter sent {sent:?}");
+        }
+        checked.push((function.to_string(), sent == expected));
+    }
+    checked
+}
 
 /// The model of `function`, if it has one.
 pub fn route_cost(function: &str) -> Option<&'static RouteCost> {
@@ -116,7 +191,6 @@ pub fn per_million(cost: &RouteCost, duration_ms: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 
     #[test]
     fn every_function_has_a_cost_model() {

@@ -3,10 +3,7 @@
 //! local DynamoDB server (`scripts/with-dynamodb.sh`); `make bench` provides all three.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
-use tally::http::response::respond;
-use tally_functions::dispatch::handler;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 use tally_tests::bench::warm::{run_wrk, Scenario};
 use tally_tests::bench::{cold, cost, report};
@@ -55,35 +52,6 @@ async fn function_env(ad_server: &StubServer) -> Vec<(&'static str, String)> {
     env
 }
 
-/// Sends each function's event through its handler on recorded DynamoDB tables and compares
-/// the operations on the wire with the cost model.
-async fn check_operations(repo: &Path, ad_server: &StubServer) -> Vec<(String, bool)> {
-    let (mut state, log) = DynamoTables::create().await.recorded_state();
-    state.ad_server = ad_server.ad_server(Duration::from_secs(3));
-    let state = Arc::new(state);
-    let mut checked = Vec::new();
-    for function in functions() {
-        let event = std::fs::read_to_string(repo.join(format!("events/{function}.json")))
-            .unwrap_or_default();
-        let (Ok(req), Some(handle)) = (lambda_http::request::from_str(&event), handler(function))
-        else {
-            checked.push((function.to_string(), false));
-            continue;
-        };
-        log.take();
-        respond(handle(Arc::clone(&state), req).await);
-        let sent = log.take();
-        let expected = cost::route_cost(function)
-            .map(|c| c.operations.to_vec())
-            .unwrap_or_default();
-        if sent != expected {
-            eprintln!("{function}: model says {expected:?}, the adapter sent {sent:?}");
-        }
-        checked.push((function.to_string(), sent == expected));
-    }
-    checked
-}
-
 async fn start_local_api(
     repo: &Path,
     data: &Path,
@@ -130,7 +98,7 @@ async fn main() {
         eprintln!("cold {function}: {figures:?}");
         cold_starts.push(figures);
     }
-    let checked = check_operations(&repo, &ad_server).await;
+    let checked = cost::check_operations(&repo, &ad_server).await;
     let scratch = tempfile::TempDir::new().expect("temp dir");
     let (mut api, base) = start_local_api(
         &repo,

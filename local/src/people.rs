@@ -1,0 +1,60 @@
+//! The people directory's local extras: the `import-people` command, and loading the original
+//! `people.csv` on the first start of an empty people store (never on Lambda).
+
+use std::path::Path;
+use std::process::ExitCode;
+use tally::people::date::today;
+use tally::people::import::{import, ImportError, Report};
+use tally::AppState;
+
+/// The project's copy of the original `people.csv`, byte for byte (BOM, CRLF, blank cells).
+pub const ORIGINAL_CSV: &[u8] = include_bytes!("../../data/people.csv");
+
+/// Imports the CSV file at `path` into the people store.
+pub async fn import_file(state: &AppState, path: &Path) -> Result<Report, ImportError> {
+    let file = std::fs::File::open(path)
+        .map_err(|err| ImportError::Read(format!("{}: {err}", path.display())))?;
+    import(
+        state.people.as_ref(),
+        std::io::BufReader::new(file),
+        today(),
+    )
+    .await
+}
+
+/// Loads the original `people.csv` if no person is stored yet (one cheap read otherwise).
+pub async fn seed_if_empty(state: &AppState) -> Result<Option<Report>, ImportError> {
+    if !state.people.is_empty().await? {
+        return Ok(None);
+    }
+    import(state.people.as_ref(), ORIGINAL_CSV, today())
+        .await
+        .map(Some)
+}
+
+/// `tally-local import-people FILE`: reports each skipped row on stderr. Exit status 0 when
+/// every row loaded, 3 when some were skipped, 1 when the import could not run.
+pub async fn import_command(state: &AppState, path: &Path) -> ExitCode {
+    match import_file(state, path).await {
+        Ok(report) => {
+            for row in &report.skipped {
+                eprintln!("{}: {row}", path.display());
+            }
+            println!(
+                "{}: {} people loaded, {} rows skipped",
+                path.display(),
+                report.loaded,
+                report.skipped.len()
+            );
+            if report.skipped.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            }
+        }
+        Err(err) => {
+            eprintln!("{}: {err}", path.display());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! The people directory in DynamoDB. Key design (see `docs/people.md` and `template.yaml`):
+//!
+//! - table key `id` (N): one item per person, read by `GetItem`; item `id = 0` is the meta item
+//!   holding the id sequence `seq` and the group directory `groups` (a string set);
+//! - `ById` (`kind`, `id`): every person in id order, for `/people`;
+//! - `ByLastName` (`lastKey`, `id`), keys only: `/ids/lastname/{lastname}`;
+//! - `ByGroup` (`group`, `id`): the groups of `age.rs`, each by id, for `/people/age`; the
+//!   month and day of the graduation date (`md`) filter a year into its two halves.
+
+use super::age::{AgeGroup, Days, GroupQuery};
+use super::{date, Details, Person, PersonId, PersonStore, MAX_ID};
+use crate::store::dynamodb::{n, number, optional, query_up_to, s, Client, Item};
+use crate::StoreError;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+const BY_ID: &str = "ById";
+const BY_LAST_NAME: &str = "ByLastName";
+const BY_GROUP: &str = "ByGroup";
+/// The partition of `ById`: every person item carries it; the meta item does not.
+const KIND: &str = "person";
+/// The id of the meta item (person ids start at 1).
+const META_ID: u64 = 0;
+/// New ids are retried this often when an explicit id took the one the sequence gave.
+const ALLOCATION_ATTEMPTS: usize = 16;
+
+pub struct DynamoPeople {
+    client: Client,
+    table: String,
+}
+
+impl DynamoPeople {
+    pub fn new(client: Client, table: String) -> Self {
+        DynamoPeople { client, table }
+    }
+
+    /// An update of the meta item that adds `group` to the directory (`:group` is the set).
+    fn update_meta(&self, group: &AgeGroup) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", n(META_ID))
+            .expression_attribute_names("#groups", "groups")
+            .expression_attribute_values(":group", AttributeValue::Ss(vec![group.key()]))
+    }
+
+    /// Adds the person's group to the directory and raises the sequence to at least `id`,
+    /// before the person is written, so that no listing or new id can miss them.
+    async fn register(&self, person: &Person) -> Result<(), StoreError> {
+        let group = person.details.age_group();
+        let raised = self
+            .update_meta(&group)
+            .update_expression("ADD #groups :group SET #seq = :id")
+            .condition_expression("attribute_not_exists(#seq) OR #seq < :id")
+            .expression_attribute_names("#seq", "seq")
+            .expression_attribute_values(":id", n(person.id))
+            .send()
+            .await;
+        match raised {
+            Err(err) if is_condition_failure(&err) => {}
+            other => return other.map(drop).map_err(StoreError::from),
+        }
+        self.update_meta(&group)
+            .update_expression("ADD #groups :group")
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Writes the person; with `only_if_free`, `false` means the id was taken.
+    async fn put(&self, person: &Person, only_if_free: bool) -> Result<bool, StoreError> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(person)));
+        if only_if_free {
+            put = put.condition_expression("attribute_not_exists(id)");
+        }
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Takes the next number of the sequence, registering the group in the same write.
+    async fn next_id(&self, details: &Details) -> Result<u64, StoreError> {
+        let out = self
+            .update_meta(&details.age_group())
+            .update_expression("ADD #seq :one, #groups :group")
+            .expression_attribute_names("#seq", "seq")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await?;
+        number(&out.attributes.unwrap_or_default(), "seq")
+    }
+}
+
+fn is_condition_failure<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ConditionFailure,
+{
+    err.as_service_error()
+        .is_some_and(ConditionFailure::is_condition_failure)
+}
+
+/// The operations whose condition can fail.
+trait ConditionFailure {
+    fn is_condition_failure(&self) -> bool;
+}
+
+impl ConditionFailure for aws_sdk_dynamodb::operation::put_item::PutItemError {
+    fn is_condition_failure(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+impl ConditionFailure for aws_sdk_dynamodb::operation::update_item::UpdateItemError {
+    fn is_condition_failure(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+fn to_item(person: &Person) -> Item {
+    let d = &person.details;
+    let mut item = Item::from([
+        ("id".to_string(), n(person.id)),
+        ("kind".to_string(), s(KIND)),
+        ("group".to_string(), s(d.age_group().key())),
+    ]);
+    let mut text = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            item.insert(name.to_string(), s(value));
+        }
+    };
+    text("first", d.first.clone());
+    text("last", d.last.clone());
+    text("lastKey", d.last_key());
+    text("github", d.github.clone());
+    text("graduated", d.graduated.map(date::format));
+    if let Some(age) = d.age {
+        item.insert("age".into(), n(age));
+    }
+    if let Some(graduated) = d.graduated {
+        item.insert("md".into(), n(date::month_day(graduated)));
+    }
+    item
+}
+
+fn from_item(item: &Item) -> Result<Person, StoreError> {
+    let text = |name| optional(item, name, |v| v.as_s().ok().cloned());
+    let graduated = text("graduated")?
+        .map(|raw| {
+            date::parse(&raw, time::Date::MAX).map_err(|e| StoreError::Unavailable(e.to_string()))
+        })
+        .transpose()?;
+    Ok(Person {
+        id: number(item, "id")?,
+        details: Details {
+            first: text("first")?,
+            last: text("last")?,
+            age: optional(item, "age", |v| v.as_n().ok()?.parse().ok())?,
+            github: text("github")?,
+            graduated,
+        },
+    })
+}
+
+#[async_trait]
+impl PersonStore for DynamoPeople {
+    async fn insert_new(&self, details: &Details) -> Result<Option<Person>, StoreError> {
+        for _ in 0..ALLOCATION_ATTEMPTS {
+            let id = self.next_id(details).await?;
+            if id > MAX_ID {
+                return Ok(None);
+            }
+            let person = Person {
+                id,
+                details: details.clone(),
+            };
+            if self.put(&person, true).await? {
+                return Ok(Some(person));
+            }
+        }
+        Err(StoreError::Unavailable(
+            "every new id was taken by an explicit one".into(),
+        ))
+    }
+
+    async fn insert(&self, person: &Person) -> Result<bool, StoreError> {
+        self.register(person).await?;
+        self.put(person, true).await
+    }
+
+    async fn upsert(&self, person: &Person) -> Result<(), StoreError> {
+        self.register(person).await?;
+        self.put(person, false).await.map(drop)
+    }
+
+    async fn get(&self, id: PersonId) -> Result<Option<Person>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("id", n(id.get()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item.as_ref().map(from_item).transpose()
+    }
+
+    async fn list(&self, after: Option<u64>, limit: usize) -> Result<Vec<Person>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_ID)
+            .key_condition_expression("#kind = :kind AND #id > :after")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_values(":kind", s(KIND))
+            .expression_attribute_values(":after", n(after.unwrap_or(META_ID)));
+        query_up_to(query, limit)
+            .await?
+            .iter()
+            .map(from_item)
+            .collect()
+    }
+
+    async fn ids_by_last_name(&self, key: &str) -> Result<Vec<u64>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_LAST_NAME)
+            .key_condition_expression("#key = :key")
+            .expression_attribute_names("#key", "lastKey")
+            .expression_attribute_values(":key", s(key));
+        query_up_to(query, usize::MAX)
+            .await?
+            .iter()
+            .map(|item| number(item, "id"))
+            .collect()
+    }
+
+    async fn age_groups(&self) -> Result<Vec<AgeGroup>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("id", n(META_ID))
+            .projection_expression("#groups")
+            .expression_attribute_names("#groups", "groups")
+            .send()
+            .await?;
+        let keys = out
+            .item
+            .as_ref()
+            .and_then(|item| item.get("groups"))
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default();
+        Ok(keys.iter().filter_map(|k| AgeGroup::from_key(k)).collect())
+    }
+
+    async fn in_group(
+        &self,
+        query: &GroupQuery,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Person>, StoreError> {
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_GROUP)
+            .key_condition_expression("#group = :group AND #id > :after")
+            .expression_attribute_names("#group", "group")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_values(":group", s(query.group.key()))
+            .expression_attribute_values(":after", n(after.unwrap_or(META_ID)));
+        let half = match query.days {
+            Days::All => None,
+            Days::UpTo(md) => Some(("#md <= :md", md)),
+            Days::After(md) => Some(("#md > :md", md)),
+        };
+        if let Some((filter, md)) = half {
+            request = request
+                .filter_expression(filter)
+                .expression_attribute_names("#md", "md")
+                .expression_attribute_values(":md", n(md));
+        }
+        query_up_to(request, limit)
+            .await?
+            .iter()
+            .map(from_item)
+            .collect()
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.list(None, 1).await?.is_empty())
+    }
+}
