@@ -1,12 +1,11 @@
 //! Handlers of the visit counter (contract section A).
 
 use crate::{AppState, HandlerResult, Request};
-use lambda_http::http::header::HeaderName;
 use lambda_http::http::StatusCode;
 use std::sync::Arc;
-use tally::http::cursor::{encode, page_request};
+use tally::http::cursor::{page_request, with_next_cursor};
 use tally::http::request::{form_body, path_param};
-use tally::http::response::{html, json, with_header};
+use tally::http::response::{html, json};
 use tally::visits::{list_page, pages, Visit, VisitId};
 use tally::ApiError;
 
@@ -79,13 +78,9 @@ pub async fn database(state: Arc<AppState>, req: Request) -> HandlerResult {
         .into_iter()
         .map(|v| (v.id, v.count.into()))
         .collect();
-    let resp = json(StatusCode::OK, &body);
-    Ok(match page.next {
-        Some(next) => with_header(
-            resp,
-            HeaderName::from_static("next-cursor"),
-            &encode(DATABASE_SCOPE, &next),
-        ),
-        None => resp,
-    })
+    Ok(with_next_cursor(
+        json(StatusCode::OK, &body),
+        DATABASE_SCOPE,
+        page.next.as_ref(),
+    ))
 }

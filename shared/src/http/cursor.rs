@@ -5,11 +5,13 @@
 //! filters, fails the tag check and is a 400. The key is `TALLY_CURSOR_SECRET` when set.
 
 use super::request::query_param;
+use super::response::{with_header, Response};
 use super::Request;
 use crate::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use lambda_http::http::header::HeaderName;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::Sha256;
@@ -96,6 +98,19 @@ pub fn decode<P: DeserializeOwned>(scope: &str, cursor: &str) -> Result<P, ApiEr
         return Err(bad_cursor());
     }
     serde_json::from_slice(&payload).map_err(|_| bad_cursor())
+}
+
+/// Adds the `Next-Cursor` header (how bodies whose keys or elements are data carry the cursor)
+/// when there is a next page.
+pub fn with_next_cursor<P: Serialize>(resp: Response, scope: &str, next: Option<&P>) -> Response {
+    match next {
+        Some(next) => with_header(
+            resp,
+            HeaderName::from_static("next-cursor"),
+            &encode(scope, next),
+        ),
+        None => resp,
+    }
 }
 
 /// Parses `limit` (1..=1000, default 100) and `cursor` (empty means none) for a query scope.
