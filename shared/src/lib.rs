@@ -8,6 +8,7 @@ pub mod error;
 pub mod html;
 pub mod http;
 pub mod state;
+pub mod stats;
 pub mod store;
 pub mod visits;
 

@@ -1,5 +1,7 @@
 //! The stores a handler can reach, built once per container (Lambda) or process (local API).
 
+use crate::stats::dynamodb::DynamoStats;
+use crate::stats::StatsStore;
 use crate::store::dynamodb::{Client, TableNames};
 use crate::visits::dynamodb::DynamoVisits;
 use crate::visits::VisitStore;
@@ -7,6 +9,7 @@ use std::sync::Arc;
 
 pub struct AppState {
     pub visits: Arc<dyn VisitStore>,
+    pub stats: Arc<dyn StatsStore>,
 }
 
 impl AppState {
@@ -18,7 +21,8 @@ impl AppState {
 
     pub fn dynamodb(client: Client, tables: &TableNames) -> Self {
         AppState {
-            visits: Arc::new(DynamoVisits::new(client, tables.visits.clone())),
+            visits: Arc::new(DynamoVisits::new(client.clone(), tables.visits.clone())),
+            stats: Arc::new(DynamoStats::new(client, tables.stats.clone())),
         }
     }
 
@@ -27,7 +31,8 @@ impl AppState {
     pub fn sqlite(dir: &std::path::Path) -> Result<Self, crate::StoreError> {
         let db = crate::store::sqlite::Sqlite::open(dir)?;
         Ok(AppState {
-            visits: Arc::new(crate::visits::sqlite::SqliteVisits::open(db)?),
+            visits: Arc::new(crate::visits::sqlite::SqliteVisits::open(db.clone())?),
+            stats: Arc::new(crate::stats::sqlite::SqliteStats::open(db)?),
         })
     }
 }

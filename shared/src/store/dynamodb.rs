@@ -23,15 +23,22 @@ pub struct TableSpec {
 }
 
 /// Every table Tally uses. The keys and indexes themselves are declared only in `template.yaml`.
-pub const TABLES: &[TableSpec] = &[TableSpec {
-    logical_id: "VisitsTable",
-    env: "VISITS_TABLE",
-}];
+pub const TABLES: &[TableSpec] = &[
+    TableSpec {
+        logical_id: "VisitsTable",
+        env: "VISITS_TABLE",
+    },
+    TableSpec {
+        logical_id: "StatsTable",
+        env: "STATS_TABLE",
+    },
+];
 
 /// The physical table names the adapters use.
 #[derive(Debug, Clone)]
 pub struct TableNames {
     pub visits: String,
+    pub stats: String,
 }
 
 impl TableNames {
@@ -46,6 +53,7 @@ impl TableNames {
         };
         TableNames {
             visits: by_id("VisitsTable"),
+            stats: by_id("StatsTable"),
         }
     }
 
@@ -121,6 +129,26 @@ pub async fn query_up_to(query: QueryFluentBuilder, limit: usize) -> Result<Vec<
             return Ok(items);
         }
     }
+}
+
+/// Runs one query per shard at once, each up to `limit` items; returns the items shard by shard.
+pub async fn query_shards(
+    shards: u32,
+    limit: usize,
+    query: impl Fn(u32) -> QueryFluentBuilder,
+) -> Result<Vec<Vec<Item>>, StoreError> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for shard in 0..shards {
+        let query = query(shard);
+        tasks.spawn(async move { (shard, query_up_to(query, limit).await) });
+    }
+    let mut results = vec![Vec::new(); shards as usize];
+    while let Some(joined) = tasks.join_next().await {
+        let (shard, items) =
+            joined.map_err(|err| StoreError::Unavailable(format!("shard query: {err}")))?;
+        results[shard as usize] = items?;
+    }
+    Ok(results)
 }
 
 fn malformed(name: &str) -> StoreError {
