@@ -1,7 +1,7 @@
 //! Finds a function's handler by its binary name, for callers that serve many routes in one
 //! process (the local API, the tests that replay `events/`).
 
-use crate::{fallback, routes::FALLBACK_FUNCTION, visits, AppState, HandlerResult, Request};
+use crate::{fallback, routes::FALLBACK_FUNCTION, stats, visits, AppState, HandlerResult, Request};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -23,6 +23,9 @@ pub fn handler(function: &str) -> Option<BoxedHandler> {
         "visits-increment" => boxed!(visits::increment),
         "visits-count" => boxed!(visits::count),
         "visits-database" => boxed!(visits::database),
+        "stats-count" => boxed!(stats::count),
+        "stats-list" => boxed!(stats::list),
+        "stats-test" => boxed!(stats::selftest),
         FALLBACK_FUNCTION => boxed!(fallback::handle),
         _ => return None,
     };

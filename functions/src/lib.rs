@@ -6,6 +6,7 @@ pub mod dispatch;
 pub mod fallback;
 pub mod lambda;
 pub mod routes;
+pub mod stats;
 pub mod visits;
 
 pub use tally::http::{HandlerResult, Request};

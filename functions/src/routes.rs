@@ -26,6 +26,9 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/counters/{id}", "visits-increment"),
     route("GET", "/counters/{id}", "visits-count"),
     route("GET", "/database", "visits-database"),
+    route("GET", "/api/{proxy+}", "stats-count"),
+    route("GET", "/stats", "stats-list"),
+    route("POST", "/test/{n}", "stats-test"),
 ];
 
 /// The binary that answers everything no route matches (API Gateway's `$default` route).
@@ -74,8 +77,20 @@ fn decode(raw: &str) -> String {
     percent_decode_str(raw).decode_utf8_lossy().into_owned()
 }
 
-/// Finds the route for a request.
+/// Finds the route for a request. A path that matches no route is tried once more without its
+/// trailing slash, so `/stats/` is served by `GET /stats`: API Gateway HTTP APIs refuse route
+/// paths that end in `/`, and route `/x/` to `/x` themselves (see `docs/stats.md`).
 pub fn find(method: &str, path: &str) -> Match {
+    match find_exact(method, path) {
+        Match::NotFound => match path.strip_suffix('/') {
+            Some(trimmed) if !trimmed.is_empty() => find_exact(method, trimmed),
+            _ => Match::NotFound,
+        },
+        found => found,
+    }
+}
+
+fn find_exact(method: &str, path: &str) -> Match {
     let mut allow = Vec::new();
     for route in ROUTES {
         if let Some(params) = match_path(route.path, path) {
@@ -131,6 +146,31 @@ mod tests {
             }
         );
         assert_eq!(find("GET", "/nowhere"), Match::NotFound);
+    }
+
+    #[test]
+    fn a_trailing_slash_reaches_the_route_without_it() {
+        assert_eq!(params("GET", "/stats/"), Some(vec![]));
+        assert_eq!(params("GET", "/stats"), Some(vec![]));
+        assert_eq!(
+            params("POST", "/test/30/"),
+            Some(vec![("n".into(), "30".into())])
+        );
+        assert_eq!(
+            find("GET", "/test/30/"),
+            Match::WrongMethod {
+                allow: vec!["POST"]
+            }
+        );
+        assert_eq!(find("GET", "/counters/"), Match::NotFound);
+        assert_eq!(find("GET", "/stats//"), Match::NotFound);
+    }
+
+    #[test]
+    fn no_route_path_ends_in_a_slash_as_api_gateway_refuses_them() {
+        for route in ROUTES.iter().filter(|r| r.path != "/") {
+            assert!(!route.path.ends_with('/'), "{}", route.path);
+        }
     }
 
     #[test]
