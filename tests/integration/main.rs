@@ -16,5 +16,7 @@ macro_rules! on_every_engine {
 
 mod events;
 mod routing;
+mod stats;
+mod stats_store;
 mod visits;
 mod visits_store;
