@@ -71,10 +71,10 @@ async fn ranked_orders_by_count_then_path_bytes_and_resumes_after_an_entry(engin
 }
 
 async fn concurrent_increments_are_exact(engine: Engine) {
-    const TOTAL: u64 = 1000;
+    const TOTAL: u64 = 500;
     let api = Api::on(engine).await;
     let store: Arc<dyn StatsStore> = Arc::clone(&api.state.stats);
-    let limit = Arc::new(tokio::sync::Semaphore::new(32));
+    let limit = Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..TOTAL {
         let (store, limit) = (Arc::clone(&store), Arc::clone(&limit));
