@@ -2,7 +2,7 @@
 //! process (the local API, the tests that replay `events/`).
 
 use crate::{
-    ads, fallback, logs, people, routes::FALLBACK_FUNCTION, visits, AppState, HandlerResult,
+    ads, fallback, logs, people, routes::FALLBACK_FUNCTION, stats, visits, AppState, HandlerResult,
     Request,
 };
 use std::future::Future;
@@ -37,6 +37,9 @@ pub fn handler(function: &str) -> Option<BoxedHandler> {
         "people-by-age" => boxed!(people::by_age),
         "people-get" => boxed!(people::get),
         "people-ids-by-lastname" => boxed!(people::ids_by_last_name),
+        "stats-count" => boxed!(stats::count),
+        "stats-list" => boxed!(stats::list),
+        "stats-test" => boxed!(stats::selftest),
         FALLBACK_FUNCTION => boxed!(fallback::handle),
         _ => return None,
     };

@@ -9,6 +9,7 @@ pub mod lambda;
 pub mod logs;
 pub mod people;
 pub mod routes;
+pub mod stats;
 pub mod visits;
 
 pub use tally::http::{HandlerResult, Request};

@@ -38,6 +38,9 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/people/age", "people-by-age"),
     route("GET", "/people/{id}", "people-get"),
     route("GET", "/ids/lastname/{lastname}", "people-ids-by-lastname"),
+    route("GET", "/api/{proxy+}", "stats-count"),
+    route("GET", "/stats", "stats-list"),
+    route("POST", "/test/{n}", "stats-test"),
 ];
 
 /// The binary that answers everything no route matches (API Gateway's `$default` route).
@@ -86,8 +89,20 @@ fn decode(raw: &str) -> String {
     percent_decode_str(raw).decode_utf8_lossy().into_owned()
 }
 
-/// Finds the route for a request.
+/// Finds the route for a request. A path that matches no route is tried once more without its
+/// trailing slash, so `/stats/` is served by `GET /stats`: API Gateway HTTP APIs refuse route
+/// paths that end in `/`, and route `/x/` to `/x` themselves (see `docs/stats.md`).
 pub fn find(method: &str, path: &str) -> Match {
+    match find_exact(method, path) {
+        Match::NotFound => match path.strip_suffix('/') {
+            Some(trimmed) if !trimmed.is_empty() => find_exact(method, trimmed),
+            _ => Match::NotFound,
+        },
+        found => found,
+    }
+}
+
+fn find_exact(method: &str, path: &str) -> Match {
     let mut allow = Vec::new();
     for route in ROUTES {
         if let Some(params) = match_path(route.path, path) {
@@ -155,6 +170,31 @@ mod tests {
             params("GET", "/people/7"),
             Some(vec![("id".into(), "7".into())])
         );
+    }
+
+    #[test]
+    fn a_trailing_slash_reaches_the_route_without_it() {
+        assert_eq!(params("GET", "/stats/"), Some(vec![]));
+        assert_eq!(params("GET", "/stats"), Some(vec![]));
+        assert_eq!(
+            params("POST", "/test/30/"),
+            Some(vec![("n".into(), "30".into())])
+        );
+        assert_eq!(
+            find("GET", "/test/30/"),
+            Match::WrongMethod {
+                allow: vec!["POST"]
+            }
+        );
+        assert_eq!(find("GET", "/counters/"), Match::NotFound);
+        assert_eq!(find("GET", "/stats//"), Match::NotFound);
+    }
+
+    #[test]
+    fn no_route_path_ends_in_a_slash_as_api_gateway_refuses_them() {
+        for route in ROUTES.iter().filter(|r| r.path != "/") {
+            assert!(!route.path.ends_with('/'), "{}", route.path);
+        }
     }
 
     #[test]

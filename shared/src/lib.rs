@@ -14,6 +14,7 @@ pub mod logs;
 pub mod metrics;
 pub mod people;
 pub mod state;
+pub mod stats;
 pub mod store;
 pub mod visits;
 

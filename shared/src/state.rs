@@ -6,6 +6,8 @@ use crate::logs::dynamodb::DynamoLogs;
 use crate::logs::LogStore;
 use crate::people::dynamodb::DynamoPeople;
 use crate::people::PersonStore;
+use crate::stats::dynamodb::DynamoStats;
+use crate::stats::StatsStore;
 use crate::store::dynamodb::{Client, TableNames};
 use crate::visits::dynamodb::DynamoVisits;
 use crate::visits::VisitStore;
@@ -18,6 +20,7 @@ pub struct AppState {
     pub ad_server: AdServer,
     pub logs: Arc<dyn LogStore>,
     pub people: Arc<dyn PersonStore>,
+    pub stats: Arc<dyn StatsStore>,
 }
 
 impl AppState {
@@ -37,7 +40,8 @@ impl AppState {
             )),
             ad_server: AdServer::from_env(),
             logs: Arc::new(DynamoLogs::new(client.clone(), tables.logs.clone())),
-            people: Arc::new(DynamoPeople::new(client, tables.people.clone())),
+            people: Arc::new(DynamoPeople::new(client.clone(), tables.people.clone())),
+            stats: Arc::new(DynamoStats::new(client, tables.stats.clone())),
         }
     }
 
@@ -50,7 +54,8 @@ impl AppState {
             ads: Arc::new(crate::ads::sqlite::SqliteAds::open(db.clone())?),
             ad_server: AdServer::from_env(),
             logs: Arc::new(crate::logs::sqlite::SqliteLogs::open(db.clone())?),
-            people: Arc::new(crate::people::sqlite::SqlitePeople::open(db)?),
+            people: Arc::new(crate::people::sqlite::SqlitePeople::open(db.clone())?),
+            stats: Arc::new(crate::stats::sqlite::SqliteStats::open(db)?),
         })
     }
 }

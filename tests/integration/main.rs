@@ -24,5 +24,7 @@ mod logs_store;
 mod people;
 mod people_store;
 mod routing;
+mod stats;
+mod stats_store;
 mod visits;
 mod visits_store;

@@ -41,6 +41,10 @@ pub const TABLES: &[TableSpec] = &[
         logical_id: "PeopleTable",
         env: "PEOPLE_TABLE",
     },
+    TableSpec {
+        logical_id: "StatsTable",
+        env: "STATS_TABLE",
+    },
 ];
 
 /// The physical table names the adapters use.
@@ -50,6 +54,7 @@ pub struct TableNames {
     pub ads: String,
     pub logs: String,
     pub people: String,
+    pub stats: String,
 }
 
 impl TableNames {
@@ -67,6 +72,7 @@ impl TableNames {
             ads: by_id("AdStatsTable"),
             logs: by_id("LogsTable"),
             people: by_id("PeopleTable"),
+            stats: by_id("StatsTable"),
         }
     }
 
@@ -272,6 +278,26 @@ fn backoff(attempt: u32) -> Duration {
         .map(|d| u64::from(d.subsec_nanos()))
         .unwrap_or_default();
     Duration::from_millis(ceiling / 2 + noise % (ceiling / 2 + 1))
+}
+
+/// Runs one query per shard at once, each up to `limit` items; returns the items shard by shard.
+pub async fn query_shards(
+    shards: u32,
+    limit: usize,
+    query: impl Fn(u32) -> QueryFluentBuilder,
+) -> Result<Vec<Vec<Item>>, StoreError> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for shard in 0..shards {
+        let query = query(shard);
+        tasks.spawn(async move { (shard, query_up_to(query, limit).await) });
+    }
+    let mut results = vec![Vec::new(); shards as usize];
+    while let Some(joined) = tasks.join_next().await {
+        let (shard, items) =
+            joined.map_err(|err| StoreError::Unavailable(format!("shard query: {err}")))?;
+        results[shard as usize] = items?;
+    }
+    Ok(results)
 }
 
 fn malformed(name: &str) -> StoreError {

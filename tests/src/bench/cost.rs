@@ -140,6 +140,27 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
         write_units: 0.0,
         why: "one keys-only ByLastName Query (<4 KB, eventually consistent)",
     },
+    RouteCost {
+        function: "stats-count",
+        operations: &["UpdateItem"],
+        read_units: 0.0,
+        write_units: 5.0,
+        why: "ADD count, SET tie on a <1 KB item (1) + ByCount and ByTie, whose keys change (delete + put: 2 each); a new path: 3",
+    },
+    RouteCost {
+        function: "stats-list",
+        operations: &["Query", "Query", "Query", "Query"],
+        read_units: 2.0,
+        write_units: 0.0,
+        why: "4 ByCount shard Queries of up to limit + 1 keys (0.5 each, eventually consistent); a tie group cut by the page adds ByTie Queries",
+    },
+    RouteCost {
+        function: "stats-test",
+        operations: &[],
+        read_units: 0.0,
+        write_units: 0.0,
+        why: "no store access itself; each of its n requests costs a stats-count",
+    },
     RouteCost { function: "fallback", operations: &[], read_units: 0.0, write_units: 0.0, why: "no store access" },
 ];
 
