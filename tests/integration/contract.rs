@@ -170,3 +170,35 @@ async fn every_event_sends_the_operations_its_cost_model_lists() {
         "cost model differs from the wire for {wrong:?}"
     );
 }
+
+/// Every route in the contract (`../shared/API.md`, beside the repository) is in the route
+/// table, and so (by the tests above and in `events.rs`) deployed, documented and given an event.
+#[test]
+fn every_route_of_the_contract_is_served() {
+    let contract = repo_file("../shared/API.md");
+    let served: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), shape(r.path)))
+        .collect();
+    let mut found = 0;
+    for cell in contract.split('`') {
+        let Some((method, path)) = cell.split_once(' ') else {
+            continue;
+        };
+        if !["GET", "POST", "PUT", "DELETE"].contains(&method) || !path.starts_with('/') {
+            continue;
+        }
+        let path = path.split('?').next().unwrap_or_default();
+        let path = if path.len() > 1 {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
+        found += 1;
+        assert!(
+            served.contains(&(method.to_string(), shape(path))),
+            "{method} {path} is not served"
+        );
+    }
+    assert!(found >= 20, "only {found} routes read from the contract");
+}
