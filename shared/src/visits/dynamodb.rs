@@ -4,10 +4,12 @@
 //! over `SHARDS` partitions so no index partition is hot, and a page merges the shards.
 
 use super::{Visit, VisitId, VisitStore};
-use crate::store::dynamodb::{n, number, query_up_to, s, string, write_once, Client};
+use crate::store::dynamodb::{n, number, query_shards, s, string, write_once, Client, Item};
+use crate::store::merge_sorted;
 use crate::store::shard_of;
 use crate::StoreError;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValue;
 
 /// How many index partitions the ids are spread over. Changing it strands existing items.
@@ -59,31 +61,45 @@ impl VisitStore for DynamoVisits {
     }
 
     async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Visit>, StoreError> {
+        let shards = query_shards(SHARDS, limit, |shard| self.shard_after(shard, after)).await?;
         let mut visits = Vec::new();
-        for shard in 0..SHARDS {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(INDEX)
-                .expression_attribute_names("#shard", "shard")
-                .expression_attribute_values(":shard", n(shard));
-            query = match after {
-                Some(after) => query
-                    .key_condition_expression("#shard = :shard AND #id > :after")
-                    .expression_attribute_names("#id", "id")
-                    .expression_attribute_values(":after", s(after)),
-                None => query.key_condition_expression("#shard = :shard"),
-            };
-            for item in query_up_to(query, limit).await? {
-                visits.push(Visit {
-                    id: string(&item, "id")?,
-                    count: number(&item, "count")?,
-                });
+        for item in merge_sorted(shards, |a, b| id_of(a).cmp(id_of(b))) {
+            visits.push(Visit {
+                id: string(&item, "id")?,
+                count: number(&item, "count")?,
+            });
+            if visits.len() == limit {
+                break;
             }
         }
-        visits.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
-        visits.truncate(limit);
         Ok(visits)
     }
+}
+
+impl DynamoVisits {
+    /// The query of one index shard for the ids after `after`, in id order.
+    fn shard_after(&self, shard: u32, after: Option<&str>) -> QueryFluentBuilder {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INDEX)
+            .expression_attribute_names("#shard", "shard")
+            .expression_attribute_values(":shard", n(shard));
+        match after {
+            Some(after) => query
+                .key_condition_expression("#shard = :shard AND #id > :after")
+                .expression_attribute_names("#id", "id")
+                .expression_attribute_values(":after", s(after)),
+            None => query.key_condition_expression("#shard = :shard"),
+        }
+    }
+}
+
+/// The id of an item as bytes (DynamoDB and SQLite both order strings by UTF-8 bytes).
+fn id_of(item: &Item) -> &[u8] {
+    item.get("id")
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_bytes)
+        .unwrap_or_default()
 }
