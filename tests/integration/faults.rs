@@ -112,13 +112,7 @@ const ADS_QUERY: &str = "sdk_version=9.1&session_id=s&platform=ios&username=hot&
 
 fn counted(method: &str, path_and_query: String) -> Arc<Counted> {
     Arc::new(Counted {
-        request: EventRequest {
-            function: "load",
-            method: method.into(),
-            path_and_query,
-            content_type: None,
-            body: String::new(),
-        },
+        request: EventRequest::plain(method, &path_and_query),
         attempted: AtomicU64::new(0),
         acknowledged: AtomicU64::new(0),
     })

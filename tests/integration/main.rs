@@ -18,6 +18,7 @@ mod ads;
 mod ads_store;
 mod contract;
 mod events;
+mod exactness;
 mod faults;
 mod lambda;
 mod logs;

@@ -63,6 +63,17 @@ impl EventRequest {
         }
     }
 
+    /// A request without a body, not taken from an event.
+    pub fn plain(method: &str, path_and_query: &str) -> Self {
+        EventRequest {
+            function: "",
+            method: method.into(),
+            path_and_query: path_and_query.into(),
+            content_type: None,
+            body: String::new(),
+        }
+    }
+
     /// Every function's request, in route order.
     pub fn all() -> Vec<Self> {
         functions().into_iter().map(Self::of).collect()
