@@ -20,6 +20,7 @@ mod contract;
 mod events;
 mod exactness;
 mod faults;
+mod fuzz;
 mod lambda;
 mod logs;
 mod logs_store;
