@@ -1,5 +1,5 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run test bench check-template lambda-build lint fmt
+.PHONY: run test exactness bench check-template lambda-build lint fmt
 
 # Python tools live in three virtualenvs because their pins conflict.
 define venv
@@ -22,6 +22,11 @@ test: check-template .venv/.installed
 	cargo build --workspace --bins
 	scripts/with-dynamodb.sh cargo nextest run --workspace --no-fail-fast
 	scripts/schemathesis.sh
+
+## Exactness under load (CI runs it after `make test`): for every counter service, 2 x 10,000
+## concurrent calls through the local API on the embedded store end exactly right.
+exactness:
+	cargo nextest run -p tally-tests --test integration --run-ignored only exactness
 
 ## Cold start, warm throughput and cost per request; rewrites the README's benchmark table.
 bench: .venv/.installed

@@ -100,10 +100,16 @@ async fn read_body(mut body: Incoming) -> Result<Vec<u8>, ApiError> {
     Ok(bytes)
 }
 
-/// Reads the body (at most 1 MiB) and attaches the query parameters, as API Gateway does.
+/// Reads the body (at most 1 MiB) and makes the event of the request.
 async fn into_event(req: hyper::Request<Incoming>) -> Result<Request, ApiError> {
     let (parts, body) = req.into_parts();
     let bytes = read_body(body).await?;
+    Ok(event(parts, bytes))
+}
+
+/// The event API Gateway would send for a request and its body: the query parameters and the
+/// raw path attached. Public so that tests can route arbitrary requests in-process.
+pub fn event(parts: lambda_http::http::request::Parts, bytes: Vec<u8>) -> Request {
     let body = if bytes.is_empty() {
         Body::Empty
     } else {
@@ -114,9 +120,9 @@ async fn into_event(req: hyper::Request<Incoming>) -> Result<Request, ApiError> 
         query.entry(name).or_default().push(value);
     }
     let raw_path = parts.uri.path().to_string();
-    Ok(Request::from_parts(parts, body)
+    Request::from_parts(parts, body)
         .with_query_string_parameters(query)
-        .with_raw_http_path(raw_path))
+        .with_raw_http_path(raw_path)
 }
 
 /// Routes an event to its function's handler; what matches no route goes to the fallback.

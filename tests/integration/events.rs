@@ -1,27 +1,13 @@
 //! Every file in `events/` is an API Gateway HTTP API (payload 2.0) event for the function it
 //! is named after; each is run through that function's handler and must succeed.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tally::http::response::respond;
 use tally_functions::dispatch::handler;
-use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
+use tally_functions::routes::FALLBACK_FUNCTION;
+use tally_tests::events::{events_dir, functions, read};
 use tally_tests::stub::{Behaviour, StubServer};
-
-fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
-}
-
-/// The functions in the order their events run: the form counts `alice` before it is read,
-/// `/ad` (against a local stub ad server) and `/impression` count before `/statistics`.
-fn functions() -> Vec<&'static str> {
-    ROUTES
-        .iter()
-        .map(|r| r.function)
-        .chain([FALLBACK_FUNCTION])
-        .collect()
-}
 
 #[test]
 fn events_and_functions_match_one_to_one() {
@@ -49,10 +35,8 @@ async fn every_event_runs_through_its_function() {
     state.ad_server = stub.ad_server(Duration::from_secs(3));
     let state = Arc::new(state);
     for function in functions() {
-        let file = events_dir().join(format!("{function}.json"));
-        let text = std::fs::read_to_string(&file).expect("readable");
-        let req = lambda_http::request::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: not an API Gateway event: {e}", file.display()));
+        let req = lambda_http::request::from_str(&read(function))
+            .unwrap_or_else(|e| panic!("{function}: not an API Gateway event: {e}"));
         let handle = handler(function).unwrap_or_else(|| panic!("{function}: no such function"));
         let resp = respond(handle(Arc::clone(&state), req).await);
         let expected_ok = function != FALLBACK_FUNCTION;

@@ -3,6 +3,8 @@
 //! starts (fresh tables per test), and speaks HTTP to it.
 
 pub mod bench;
+pub mod dynamodb_server;
+pub mod events;
 pub mod operations;
 pub mod runtime_api;
 pub mod stub;

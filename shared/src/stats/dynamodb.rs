@@ -8,7 +8,7 @@
 //! `ByCount` for the counts it covers whole and reads the one count it cuts through from `ByTie`.
 
 use super::{ranking, CountedPath, PathCount, Ranked, StatsStore};
-use crate::store::dynamodb::{n, number, query_shards, s, string, Client, Item};
+use crate::store::dynamodb::{n, number, query_shards, s, string, write_once, Client, Item};
 use crate::store::{merge_sorted, shard_of};
 use crate::StoreError;
 use async_trait::async_trait;
@@ -172,6 +172,8 @@ impl StatsStore for DynamoStats {
             .expression_attribute_values(":shard", n(shard_of(path.as_str(), SHARDS)))
             .expression_attribute_values(":shards", n(SHARDS))
             .return_values(ReturnValue::UpdatedNew)
+            .customize()
+            .config_override(write_once())
             .send()
             .await?;
         number(&out.attributes.unwrap_or_default(), "count")
