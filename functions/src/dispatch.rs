@@ -12,6 +12,8 @@ use std::sync::Arc;
 pub type BoxedHandler =
     fn(Arc<AppState>, Request) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>>;
 
+/// Wraps an `async fn(Arc<AppState>, Request) -> HandlerResult` as a `BoxedHandler`.
+#[macro_export]
 macro_rules! boxed {
     ($handler:path) => {
         |state, req| Box::pin($handler(state, req))

@@ -1,5 +1,5 @@
 //! Lambda function for `GET /statistics`.
 
 fn main() -> Result<(), lambda_http::Error> {
-    tally_functions::lambda::run(tally_functions::ads::statistics)
+    tally_functions::lambda::run(tally_functions::boxed!(tally_functions::ads::statistics))
 }

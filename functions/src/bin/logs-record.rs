@@ -1,5 +1,5 @@
 //! Lambda function for `POST /log`.
 
 fn main() -> Result<(), lambda_http::Error> {
-    tally_functions::lambda::run(tally_functions::logs::record)
+    tally_functions::lambda::run(tally_functions::boxed!(tally_functions::logs::record))
 }

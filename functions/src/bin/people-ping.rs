@@ -1,5 +1,5 @@
 //! Lambda function for `GET /ping`.
 
 fn main() -> Result<(), lambda_http::Error> {
-    tally_functions::lambda::run(tally_functions::people::ping)
+    tally_functions::lambda::run(tally_functions::boxed!(tally_functions::people::ping))
 }

@@ -1,5 +1,5 @@
 //! Lambda function for `POST /counters/{id}`.
 
 fn main() -> Result<(), lambda_http::Error> {
-    tally_functions::lambda::run(tally_functions::visits::increment)
+    tally_functions::lambda::run(tally_functions::boxed!(tally_functions::visits::increment))
 }
