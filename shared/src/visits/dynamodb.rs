@@ -2,10 +2,13 @@
 //!
 //! Listing in id order uses the `ByShard` index (partition `shard`, sort `id`): ids are spread
 //! over `SHARDS` partitions so no index partition is hot, and a page merges the shards.
+//! `ByCount` (partition `shard`, sort `count`, keys only) serves the dashboard's top visitors.
 
-use super::{Visit, VisitId, VisitStore};
-use crate::store::dynamodb::{n, number, query_up_to, s, string, write_once, Client};
-use crate::store::shard_of;
+use super::{most_counted, Visit, VisitId, VisitStore};
+use crate::store::dynamodb::{
+    n, number, query_shards, query_up_to, s, string, write_once, Client, Item,
+};
+use crate::store::{merge_sorted, shard_of};
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValue;
@@ -13,6 +16,7 @@ use aws_sdk_dynamodb::types::ReturnValue;
 /// How many index partitions the ids are spread over. Changing it strands existing items.
 pub const SHARDS: u32 = 4;
 const INDEX: &str = "ByShard";
+const BY_COUNT: &str = "ByCount";
 
 pub struct DynamoVisits {
     client: Client,
@@ -76,14 +80,39 @@ impl VisitStore for DynamoVisits {
                 None => query.key_condition_expression("#shard = :shard"),
             };
             for item in query_up_to(query, limit).await? {
-                visits.push(Visit {
-                    id: string(&item, "id")?,
-                    count: number(&item, "count")?,
-                });
+                visits.push(visit(&item)?);
             }
         }
         visits.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
         visits.truncate(limit);
         Ok(visits)
     }
+
+    async fn top(&self, limit: usize) -> Result<Vec<Visit>, StoreError> {
+        let shards = query_shards(SHARDS, limit, |shard| {
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(BY_COUNT)
+                .scan_index_forward(false)
+                .key_condition_expression("#shard = :shard")
+                .expression_attribute_names("#shard", "shard")
+                .expression_attribute_values(":shard", n(shard))
+        })
+        .await?;
+        let shards = shards
+            .iter()
+            .map(|items| items.iter().map(visit).collect())
+            .collect::<Result<Vec<Vec<Visit>>, StoreError>>()?;
+        let mut top = merge_sorted(shards, most_counted);
+        top.truncate(limit);
+        Ok(top)
+    }
+}
+
+fn visit(item: &Item) -> Result<Visit, StoreError> {
+    Ok(Visit {
+        id: string(item, "id")?,
+        count: number(item, "count")?,
+    })
 }
