@@ -203,7 +203,7 @@ mod tests {
         });
         assert!(!svg.contains("<script>") && !svg.contains("<s>"));
         assert!(svg.contains("&lt;script&gt;xxxxxxxxxxxxxxxx…"));
-        assert!(svg.contains("<title>&quot;t&quot;</title>"));
+        assert!(svg.contains("<title id=\"c-title\">&quot;t&quot;</title>"));
         assert!(svg.contains("data-series=\"&lt;s&gt;\" data-value=\"1\""));
     }
 
