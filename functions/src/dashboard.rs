@@ -12,6 +12,10 @@ use tally::people::date::today;
 pub async fn page(state: Arc<AppState>, _req: Request) -> HandlerResult {
     let figures = load(&state, today()).await;
     let resp = html(StatusCode::OK, page::render(&figures));
-    let resp = with_header(resp, CONTENT_SECURITY_POLICY, &page::content_security_policy());
+    let resp = with_header(
+        resp,
+        CONTENT_SECURITY_POLICY,
+        &page::content_security_policy(),
+    );
     Ok(with_header(resp, CACHE_CONTROL, "no-store"))
 }

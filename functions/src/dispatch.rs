@@ -2,8 +2,8 @@
 //! process (the local API, the tests that replay `events/`).
 
 use crate::{
-    ads, dashboard, fallback, logs, people, routes::FALLBACK_FUNCTION, stats, visits, AppState, HandlerResult,
-    Request,
+    ads, dashboard, fallback, logs, people, routes::FALLBACK_FUNCTION, stats, visits, AppState,
+    HandlerResult, Request,
 };
 use std::future::Future;
 use std::pin::Pin;

@@ -3,6 +3,7 @@
 //! starts (fresh tables per test), and speaks HTTP to it.
 
 pub mod bench;
+pub mod dashboard;
 pub mod operations;
 pub mod runtime_api;
 pub mod stub;

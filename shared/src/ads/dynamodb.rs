@@ -51,7 +51,9 @@ fn sdk_key(version: &str, shard: u32) -> String {
 
 /// The version an SDK shard item's key names (`sdk#<version>#<k>`).
 fn version_of(key: &str) -> Option<&str> {
-    let rest = key.strip_prefix(Namespace::Sdk.as_str())?.strip_prefix('#')?;
+    let rest = key
+        .strip_prefix(Namespace::Sdk.as_str())?
+        .strip_prefix('#')?;
     rest.rsplit_once('#').map(|(version, _)| version)
 }
 

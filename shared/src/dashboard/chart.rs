@@ -8,7 +8,7 @@ use std::fmt::Write;
 const PALETTE: &[&str] = &[
     "#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#c53030", "#2c7a7b", "#4a5568",
 ];
-const WIDTH: u32 = 560;
+const WIDTH: u32 = 600;
 const LABEL_WIDTH: u32 = 170;
 const BAR_WIDTH: u32 = 250;
 const NOTE_X: u32 = LABEL_WIDTH + BAR_WIDTH + 8;
@@ -117,7 +117,11 @@ fn length(value: u64, scale: u64) -> u32 {
 
 fn draw_row(svg: &mut String, chart: &Chart, row: &Row, y: u32, scale: u64) {
     let shown: String = row.label.chars().take(LABEL_CHARS).collect();
-    let cut = if shown.len() < row.label.len() { "…" } else { "" };
+    let cut = if shown.len() < row.label.len() {
+        "…"
+    } else {
+        ""
+    };
     let middle = y + chart.row_height() / 2 + 4;
     let _ = write!(
         svg,

@@ -25,11 +25,7 @@ pub fn render(figures: &Figures) -> String {
         sections::visitors(figures),
         sections::people(figures),
     );
-    document(
-        "Tally dashboard",
-        &format!("<style>{STYLE}</style>"),
-        &body,
-    )
+    document("Tally dashboard", &format!("<style>{STYLE}</style>"), &body)
 }
 
 /// Allows the page's own stylesheet and nothing else.
@@ -78,7 +74,10 @@ mod tests {
     fn every_section_renders_and_a_failed_store_marks_only_its_own() {
         let html = render(&figures());
         for id in ["paths", "sdks", "daily", "people"] {
-            assert!(html.contains(&format!("<section id=\"{id}\" data-state=\"ok\">")), "{id}");
+            assert!(
+                html.contains(&format!("<section id=\"{id}\" data-state=\"ok\">")),
+                "{id}"
+            );
         }
         assert!(html.contains("<section id=\"visitors\" data-state=\"unavailable\">"));
         assert!(html.contains("&lt;a&gt;/b") && !html.contains("<a>/b"));

@@ -133,7 +133,11 @@ pub fn daily(figures: &Figures) -> String {
                     values[slot.unwrap_or(TYPES_SHOWN)] += d.count;
                 }
                 let note = values.iter().sum::<u64>().to_string();
-                rows.push(Row { label, values, note });
+                rows.push(Row {
+                    label,
+                    values,
+                    note,
+                });
                 day = day.saturating_add(Duration::days(1));
             }
             (!daily.is_empty()).then(|| {
