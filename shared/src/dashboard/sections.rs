@@ -210,11 +210,9 @@ fn age_rows(groups: &[(AgeGroup, u64)], year: i32) -> Vec<Row> {
         };
         decades.entry(age / AGE_BUCKET).or_default()[slot] += count;
     }
-    let span = match (decades.keys().next(), decades.keys().next_back()) {
-        (Some(&low), Some(&high)) => low..=high,
-        _ => 1..=0,
-    };
-    let mut rows: Vec<Row> = span
+    let low = decades.keys().next().copied().unwrap_or(0);
+    let high = decades.keys().next_back().copied();
+    let mut rows: Vec<Row> = (low..high.map_or(low, |h| h + 1))
         .map(|decade| {
             let [stated, estimated] = decades.get(&decade).copied().unwrap_or_default();
             let low = decade * AGE_BUCKET;
