@@ -239,7 +239,7 @@ mod tests {
     #[test]
     fn a_million_simple_writes_cost_api_lambda_and_units() {
         let cost = route_cost("visits-increment").expect("model");
-        let expected = 1.0 + 0.2 + 0.001 * 0.125 * 0.000_013_333_4 * 1e6 + 2.0 * 0.625;
+        let expected = 1.0 + 0.2 + 0.001 * 0.125 * 0.000_013_333_4 * 1e6 + 4.0 * 0.625;
         assert!((per_million(cost, 0.4) - expected).abs() < 1e-9);
     }
 }
