@@ -17,8 +17,10 @@ run:
 	cargo run -p tally-local
 
 ## Every test: template checks, unit tests, integration tests on SQLite and on a local
-## DynamoDB server, Lambda binaries under a loopback Runtime API, and schemathesis.
+## DynamoDB server, Lambda binaries under a loopback Runtime API, the dashboard in headless
+## Chromium (Debian's `chromium`, installed here if missing), and schemathesis.
 test: check-template .venv/.installed
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	cargo build --workspace --bins
 	scripts/with-dynamodb.sh cargo nextest run --workspace --no-fail-fast
 	scripts/schemathesis.sh

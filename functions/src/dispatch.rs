@@ -2,8 +2,8 @@
 //! process (the local API, the tests that replay `events/`).
 
 use crate::{
-    ads, fallback, logs, people, routes::FALLBACK_FUNCTION, stats, visits, AppState, HandlerResult,
-    Request,
+    ads, dashboard, fallback, logs, people, routes::FALLBACK_FUNCTION, stats, visits, AppState,
+    HandlerResult, Request,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -42,6 +42,7 @@ pub fn handler(function: &str) -> Option<BoxedHandler> {
         "stats-count" => boxed!(stats::count),
         "stats-list" => boxed!(stats::list),
         "stats-test" => boxed!(stats::selftest),
+        "dashboard-page" => boxed!(dashboard::page),
         FALLBACK_FUNCTION => boxed!(fallback::handle),
         _ => return None,
     };

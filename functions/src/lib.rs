@@ -3,6 +3,7 @@
 //! them in-process through `dispatch`.
 
 pub mod ads;
+pub mod dashboard;
 pub mod dispatch;
 pub mod fallback;
 pub mod lambda;

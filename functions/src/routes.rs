@@ -41,6 +41,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/{proxy+}", "stats-count"),
     route("GET", "/stats", "stats-list"),
     route("POST", "/test/{n}", "stats-test"),
+    route("GET", "/dashboard", "dashboard-page"),
 ];
 
 /// The binary that answers everything no route matches (API Gateway's `$default` route).

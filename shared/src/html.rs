@@ -18,10 +18,15 @@ pub fn escape(text: &str) -> String {
 
 /// Wraps a body fragment in a complete, self-contained HTML document.
 pub fn page(title: &str, body: &str) -> String {
+    document(title, "", body)
+}
+
+/// A complete document whose head also holds `head` (trusted markup, such as a `<style>`).
+pub fn document(title: &str, head: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title></head>\n<body>\n{body}\n</body></html>\n",
+         <title>{}</title>{head}</head>\n<body>\n{body}\n</body></html>\n",
         escape(title)
     )
 }

@@ -7,6 +7,7 @@
 
 pub mod ads;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod html;
 pub mod http;

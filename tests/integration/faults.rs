@@ -15,11 +15,12 @@ use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::{assert_error, Api, Reply};
 
 /// The functions that answer without the store, and how: the self test reports its failed
-/// requests in a 200.
+/// requests in a 200, the dashboard marks its sections unavailable in a 200.
 const STORE_FREE: &[(&str, u16)] = &[
     ("visits-home", 200),
     ("people-ping", 200),
     ("stats-test", 200),
+    ("dashboard-page", 200),
     (FALLBACK_FUNCTION, 404),
 ];
 
@@ -95,6 +96,13 @@ fn expect_store_down_answer(function: &str, reply: &Reply) {
             assert_error(reply, 503, "unavailable");
             assert!(reply.header("retry-after").is_some(), "{function}");
         }
+    }
+    if function == "dashboard-page" {
+        assert!(
+            reply.text().contains(r#"data-state="unavailable""#),
+            "{}",
+            reply.text()
+        );
     }
     if function == "stats-test" {
         assert_eq!(reply.json()["succeeded"], 0, "{}", reply.text());

@@ -16,7 +16,10 @@ macro_rules! on_every_engine {
 
 mod ads;
 mod ads_store;
+mod browser;
 mod contract;
+mod dashboard;
+mod dashboard_store;
 mod events;
 mod exactness;
 mod faults;

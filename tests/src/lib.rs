@@ -3,6 +3,7 @@
 //! starts (fresh tables per test), and speaks HTTP to it.
 
 pub mod bench;
+pub mod dashboard;
 pub mod dynamodb_server;
 pub mod events;
 pub mod operations;

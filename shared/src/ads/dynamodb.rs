@@ -6,12 +6,19 @@
 //! items `sdk#<version>#<k>`, k in 0..shards: a write picks k at random, a read sums all of
 //! them with one strongly consistent BatchGetItem (one read unit per item). The shard number
 //! is always the last `#` field, so no version and shard pair names another's item.
+//!
+//! SDK shard items also carry `dir = "sdk"`, the partition of the keys-only `BySdk` index
+//! (sort key `pk`): the directory of SDK versions. Its keys never change after an item's first
+//! write, so only that first write costs an index write.
 
 use super::{AdParams, AdStore, Counts, Event, Namespace, StatsKey};
 use crate::config::env_or;
-use crate::store::dynamodb::{batch_get, n, optional_number, s, write_once, Client, Item};
+use crate::store::dynamodb::{
+    batch_get, n, optional_number, query_up_to, s, string, write_once, Client, Item,
+};
 use crate::StoreError;
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 
 /// The variable that sets how many items each SDK version's counter is spread over.
 pub const SHARDS_ENV: &str = "SDK_COUNTER_SHARDS";
@@ -20,6 +27,11 @@ pub const DEFAULT_SHARDS: u32 = 8;
 pub const MAX_SHARDS: u32 = 100;
 
 const KEY: &str = "pk";
+const BY_SDK: &str = "BySdk";
+/// The `BySdk` partition every SDK shard item is in.
+const DIRECTORY: &str = "sdk";
+/// Keys per BatchGetItem call.
+const BATCH_GET_KEYS: usize = 100;
 const AD_REQUESTS: &str = "ad_requests";
 const IMPRESSIONS: &str = "impressions";
 
@@ -35,6 +47,14 @@ fn user_key(username: &str) -> String {
 
 fn sdk_key(version: &str, shard: u32) -> String {
     format!("{}#{version}#{shard}", Namespace::Sdk.as_str())
+}
+
+/// The version an SDK shard item's key names (`sdk#<version>#<k>`).
+fn version_of(key: &str) -> Option<&str> {
+    let rest = key
+        .strip_prefix(Namespace::Sdk.as_str())?
+        .strip_prefix('#')?;
+    rest.rsplit_once('#').map(|(version, _)| version)
 }
 
 pub struct DynamoAds {
@@ -53,18 +73,27 @@ impl DynamoAds {
         }
     }
 
-    async fn add(&self, key: String, event: Event) -> Result<(), StoreError> {
+    /// One atomic `ADD`; an SDK shard item (`listed`) also stays in the `BySdk` directory.
+    async fn add(&self, key: String, event: Event, listed: bool) -> Result<(), StoreError> {
         let attribute = match event {
             Event::AdRequest => AD_REQUESTS,
             Event::Impression => IMPRESSIONS,
         };
-        self.client
+        let mut update = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key(KEY, s(key))
             .update_expression("ADD #counter :one")
             .expression_attribute_names("#counter", attribute)
-            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":one", n(1));
+        if listed {
+            update = update
+                .update_expression("ADD #counter :one SET #dir = :dir")
+                .expression_attribute_names("#dir", "dir")
+                .expression_attribute_values(":dir", s(DIRECTORY));
+        }
+        update
             .customize()
             .config_override(write_once())
             .send()
@@ -96,18 +125,14 @@ impl AdStore for DynamoAds {
     async fn record(&self, event: Event, params: &AdParams) -> Result<(), StoreError> {
         let shard = fastrand::u32(0..self.shards);
         let (user, sdk) = tokio::join!(
-            self.add(user_key(&params.username), event),
-            self.add(sdk_key(&params.sdk_version, shard), event),
+            self.add(user_key(&params.username), event, false),
+            self.add(sdk_key(&params.sdk_version, shard), event, true),
         );
         user.and(sdk)
     }
 
     async fn counts(&self, key: &StatsKey) -> Result<Option<Counts>, StoreError> {
-        let keys: Vec<Item> = self
-            .items_of(key)
-            .into_iter()
-            .map(|pk| Item::from([(KEY.to_string(), s(pk))]))
-            .collect();
+        let keys: Vec<Item> = self.items_of(key).into_iter().map(key_item).collect();
         let items = batch_get(&self.client, &self.table, keys).await?;
         if items.is_empty() {
             return Ok(None);
@@ -118,6 +143,50 @@ impl AdStore for DynamoAds {
         }
         Ok(Some(total))
     }
+
+    /// One `BySdk` Query of up to (`limit` + 1) x shards keys (a version has at most `shards`
+    /// items, so the first `limit` versions are whole unless versions containing `#` interleave
+    /// their keys), then their counters by BatchGetItem, 100 keys a call.
+    async fn sdk_versions(&self, limit: usize) -> Result<Vec<(String, Counts)>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_SDK)
+            .key_condition_expression("#dir = :dir")
+            .expression_attribute_names("#dir", "dir")
+            .expression_attribute_values(":dir", s(DIRECTORY));
+        let listed = query_up_to(query, (limit + 1) * self.shards as usize).await?;
+        let mut versions: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+        for item in &listed {
+            let key = string(item, KEY)?;
+            if let Some(version) = version_of(&key) {
+                versions
+                    .entry(version.to_string())
+                    .or_default()
+                    .push(key_item(key.clone()));
+            }
+        }
+        let shown: Vec<(String, Vec<Item>)> = versions.into_iter().take(limit).collect();
+        let keys: Vec<Item> = shown.iter().flat_map(|(_, keys)| keys.clone()).collect();
+        let mut totals: BTreeMap<String, Counts> = shown
+            .into_iter()
+            .map(|(version, _)| (version, Counts::default()))
+            .collect();
+        for chunk in keys.chunks(BATCH_GET_KEYS) {
+            for item in batch_get(&self.client, &self.table, chunk.to_vec()).await? {
+                let key = string(&item, KEY)?;
+                if let Some(total) = version_of(&key).and_then(|v| totals.get_mut(v)) {
+                    *total = *total + counts_of(&item)?;
+                }
+            }
+        }
+        Ok(totals.into_iter().collect())
+    }
+}
+
+fn key_item(pk: String) -> Item {
+    Item::from([(KEY.to_string(), s(pk))])
 }
 
 #[cfg(test)]
@@ -130,5 +199,12 @@ mod tests {
         assert_ne!(sdk_key("a#1", 2), sdk_key("a", 12));
         assert_eq!(sdk_key("a#1", 2), "sdk#a#1#2");
         assert_eq!(user_key("sdk#1.0#0"), "user#sdk#1.0#0");
+    }
+
+    #[test]
+    fn the_version_of_a_shard_item_keeps_its_own_hashes() {
+        assert_eq!(version_of(&sdk_key("a#1", 2)), Some("a#1"));
+        assert_eq!(version_of(&sdk_key("", 0)), Some(""));
+        assert_eq!(version_of(&user_key("x#1")), None);
     }
 }

@@ -103,6 +103,9 @@ pub trait AdStore: Send + Sync {
     /// The totals of a user or SDK version, seeing every acknowledged write; `None` if never
     /// counted.
     async fn counts(&self, key: &StatsKey) -> Result<Option<Counts>, StoreError>;
+    /// The first `limit` SDK versions ever counted, in byte order, with their totals (may lag
+    /// by up to 2 seconds); reads grow with `limit`, not with the number of versions.
+    async fn sdk_versions(&self, limit: usize) -> Result<Vec<(String, Counts)>, StoreError>;
 }
 
 /// `GET /ad`: counts the request, then fetches the VAST XML (counted whatever the ad server does).

@@ -80,4 +80,26 @@ impl AdStore for SqliteAds {
             })
             .await
     }
+
+    async fn sdk_versions(&self, limit: usize) -> Result<Vec<(String, Counts)>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db
+            .call(move |conn| {
+                conn.prepare_cached(
+                    "SELECT name, ad_requests, impressions FROM ad_counters
+                     WHERE namespace = ?1 ORDER BY name LIMIT ?2",
+                )?
+                .query_map(params![Namespace::Sdk.as_str(), limit], |row| {
+                    Ok((
+                        row.get(0)?,
+                        Counts {
+                            ad_requests: row.get(1)?,
+                            impressions: row.get(2)?,
+                        },
+                    ))
+                })?
+                .collect()
+            })
+            .await
+    }
 }

@@ -6,19 +6,29 @@
 //! `sk`) spread a type, and everything, over `SHARDS` partitions so no partition is hot; their
 //! reads merge the shards. A request's first arrival is kept in an item `pk` = `r#<request id>`,
 //! `sk` = `r`, so a retry rebuilds exactly the same action items and overwrites them in place.
+//! The daily rollup is items `pk` = `d#<k>` (k in 0..`ROLLUP_SHARDS`, picked at random per
+//! write), `sk` = `<day>#<type>`, `count`; a read sums the shards (see `docs/dashboard.md`).
 
-use super::{LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
+use super::daily::{batch_totals, sum_by_day_and_type};
+use super::{DailyCount, LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
 use crate::http::cursor::Page;
-use crate::store::dynamodb::{n, number, put_all, query_up_to, s, string, Client, Item};
+use crate::store::dynamodb::{
+    n, number, put_all, query_shards, query_up_to, s, string, Client, Item,
+};
 use crate::store::merge::{merged_page, ShardedQuery};
 use crate::store::shard_of;
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use futures_util::stream::{self, TryStreamExt};
 use serde_json::json;
 
 /// Partitions a type, and all actions, are spread over. Changing it strands existing items.
 pub const SHARDS: u32 = 8;
+/// Items each (day, type) counter of the rollup is spread over, so no day is a hot item.
+pub const ROLLUP_SHARDS: u32 = 4;
+/// Rollup writes one request keeps in flight.
+const ROLLUPS_IN_FLIGHT: usize = 8;
 
 pub struct DynamoLogs {
     client: Client,
@@ -46,6 +56,39 @@ impl DynamoLogs {
             .await?;
         number(&out.attributes.unwrap_or_default(), "arrival")
     }
+
+    /// Adds a batch's actions to the daily rollup: one `ADD` per (day, type) it holds.
+    async fn roll_up(&self, batch: &LogBatch) -> Result<(), StoreError> {
+        stream::iter(batch_totals(batch).into_iter().map(Ok))
+            .try_for_each_concurrent(ROLLUPS_IN_FLIGHT, |total| async move {
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("pk", s(format!("d#{}", fastrand::u32(0..ROLLUP_SHARDS))))
+                    .key("sk", s(format!("{}#{}", total.day, total.kind)))
+                    .update_expression("ADD #count :n")
+                    .expression_attribute_names("#count", "count")
+                    .expression_attribute_values(":n", n(total.count))
+                    .send()
+                    .await?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+/// A rollup item as a count; its sort key is `<day, 10 chars>#<type>`.
+fn daily(item: &Item) -> Result<DailyCount, StoreError> {
+    let key = string(item, "sk")?;
+    let (day, kind) = key
+        .split_at_checked(10)
+        .and_then(|(day, rest)| Some((day, rest.strip_prefix('#')?)))
+        .ok_or_else(|| StoreError::Unavailable(format!("rollup key {key} is malformed")))?;
+    Ok(DailyCount {
+        day: day.to_string(),
+        kind: kind.to_string(),
+        count: number(item, "count")?,
+    })
 }
 
 /// The table's partition of a user's actions.
@@ -183,7 +226,12 @@ impl ShardedQuery for Find<'_> {
 impl LogStore for DynamoLogs {
     async fn record(&self, batch: &LogBatch, received: u64) -> Result<(), StoreError> {
         let arrival = self.arrival(batch, received).await?;
-        put_all(&self.client, &self.table, items(batch, arrival)).await
+        put_all(&self.client, &self.table, items(batch, arrival)).await?;
+        // Only the request's first arrival counts, so a retry never counts twice.
+        if arrival == received {
+            self.roll_up(batch).await?;
+        }
+        Ok(())
     }
 
     fn shards(&self, filter: &LogFilter) -> usize {
@@ -202,5 +250,34 @@ impl LogStore for DynamoLogs {
             partitions: Partitions::of(filter),
         };
         merged_page(&query, after.map(Vec::as_slice), limit).await
+    }
+
+    /// One Query per rollup shard, each up to `limit` items, read concurrently and summed.
+    async fn daily_counts(
+        &self,
+        first: &str,
+        last: &str,
+        limit: usize,
+    ) -> Result<Vec<DailyCount>, StoreError> {
+        let shards = query_shards(ROLLUP_SHARDS, limit, |shard| {
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :first AND :last")
+                .expression_attribute_names("#pk", "pk")
+                .expression_attribute_names("#sk", "sk")
+                .expression_attribute_values(":pk", s(format!("d#{shard}")))
+                .expression_attribute_values(":first", s(first))
+                .expression_attribute_values(":last", s(format!("{last}$")))
+        })
+        .await?;
+        let entries = shards
+            .iter()
+            .flatten()
+            .map(daily)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut totals = sum_by_day_and_type(entries);
+        totals.truncate(limit);
+        Ok(totals)
     }
 }

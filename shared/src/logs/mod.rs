@@ -2,6 +2,7 @@
 //! the store trait behind them and the domain functions the handlers call.
 
 pub mod body;
+pub mod daily;
 pub mod dynamodb;
 pub mod instant;
 pub mod keys;
@@ -9,6 +10,7 @@ pub mod keys;
 pub mod sqlite;
 
 pub use body::{LogBatch, NewAction};
+pub use daily::DailyCount;
 pub use instant::Instant;
 
 use crate::http::cursor::Page;
@@ -129,6 +131,15 @@ pub trait LogStore: Send + Sync {
         after: Option<&LogPositions>,
         limit: usize,
     ) -> Result<Page<LogEntry, LogPositions>, StoreError>;
+
+    /// The daily rollup from UTC day `first` to `last` (`YYYY-MM-DD`, inclusive), by day then
+    /// type, at most about `limit` entries (reads grow with `limit`, not with the logs).
+    async fn daily_counts(
+        &self,
+        first: &str,
+        last: &str,
+        limit: usize,
+    ) -> Result<Vec<DailyCount>, StoreError>;
 }
 
 /// `POST /log`: validates the whole body, then stores its actions; returns how many it has.

@@ -1,7 +1,9 @@
 //! The event logs in the embedded SQLite store: one row per action keyed by its order key, an
-//! index per filter, and a request's actions written in one transaction with its arrival.
+//! index per filter, and a request's actions written in one transaction with its arrival and
+//! the daily rollup (`log_daily`), which counts only actions newly stored, so it stays exact.
 
-use super::{LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
+use super::daily::day_of;
+use super::{DailyCount, LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
 use crate::http::cursor::Page;
 use crate::store::merge::{merged_page, ShardedQuery};
 use crate::store::sqlite::Sqlite;
@@ -36,7 +38,13 @@ impl SqliteLogs {
                  CREATE INDEX IF NOT EXISTS log_actions_by_user_type
                      ON log_actions (user_id, type, order_key);
                  CREATE INDEX IF NOT EXISTS log_actions_by_type
-                     ON log_actions (type, order_key);",
+                     ON log_actions (type, order_key);
+                 CREATE TABLE IF NOT EXISTS log_daily (
+                     day TEXT NOT NULL,
+                     type TEXT NOT NULL,
+                     count INTEGER NOT NULL,
+                     PRIMARY KEY (day, type)
+                 ) WITHOUT ROWID;",
             )
         })?;
         Ok(SqliteLogs { db })
@@ -135,8 +143,12 @@ impl LogStore for SqliteLogs {
                          (order_key, user_id, session_id, time, type, properties)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     )?;
+                    let mut roll_up = tx.prepare_cached(
+                        "INSERT INTO log_daily (day, type, count) VALUES (?1, ?2, 1)
+                         ON CONFLICT (day, type) DO UPDATE SET count = count + 1",
+                    )?;
                     for (key, action) in batch.keyed(u64::try_from(arrival).unwrap_or_default()) {
-                        insert.execute(params![
+                        let stored = insert.execute(params![
                             key,
                             batch.user_id,
                             batch.session_id,
@@ -144,6 +156,9 @@ impl LogStore for SqliteLogs {
                             action.kind,
                             action.properties
                         ])?;
+                        if stored == 1 {
+                            roll_up.execute(params![day_of(&action.time), action.kind])?;
+                        }
                     }
                 }
                 tx.commit()
@@ -166,5 +181,31 @@ impl LogStore for SqliteLogs {
             filter,
         };
         merged_page(&query, after.map(Vec::as_slice), limit).await
+    }
+
+    async fn daily_counts(
+        &self,
+        first: &str,
+        last: &str,
+        limit: usize,
+    ) -> Result<Vec<DailyCount>, StoreError> {
+        let (first, last) = (first.to_string(), last.to_string());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db
+            .call(move |conn| {
+                conn.prepare_cached(
+                    "SELECT day, type, count FROM log_daily
+                     WHERE day BETWEEN ?1 AND ?2 ORDER BY day, type LIMIT ?3",
+                )?
+                .query_map(params![first, last, limit], |row| {
+                    Ok(DailyCount {
+                        day: row.get(0)?,
+                        kind: row.get(1)?,
+                        count: row.get(2)?,
+                    })
+                })?
+                .collect()
+            })
+            .await
     }
 }

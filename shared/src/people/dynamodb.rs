@@ -6,6 +6,9 @@
 //! - `ByLastName` (`lastKey`, `id`), keys only: `/ids/lastname/{lastname}`;
 //! - `ByGroup` (`group`, `id`): the groups of `age.rs`, each by id, for `/people/age`; the
 //!   month and day of the graduation date (`md`) filter a year into its two halves.
+//!
+//! The meta item also counts each group's persons in an attribute `n#<group>`, updated by a
+//! separate `UpdateItem` after a person is written (for the dashboard's age histogram).
 
 use super::age::{AgeGroup, Days, GroupQuery};
 use super::{date, Details, Person, PersonId, PersonStore, MAX_ID};
@@ -23,6 +26,8 @@ const BY_GROUP: &str = "ByGroup";
 const KIND: &str = "person";
 /// The id of the meta item (person ids start at 1).
 const META_ID: u64 = 0;
+/// What precedes a group's key in the meta item's attribute that counts its persons.
+const COUNT_PREFIX: &str = "n#";
 /// New ids are retried this often when an explicit id took the one the sequence gave.
 const ALLOCATION_ATTEMPTS: usize = 16;
 
@@ -69,21 +74,49 @@ impl DynamoPeople {
         Ok(())
     }
 
-    /// Writes the person; with `only_if_free`, `false` means the id was taken.
+    /// Writes the person; with `only_if_free`, `false` means the id was taken. The group
+    /// counters follow: the new group gains one, a replaced person's group loses one.
     async fn put(&self, person: &Person, only_if_free: bool) -> Result<bool, StoreError> {
         let mut put = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(person)));
+            .set_item(Some(to_item(person)))
+            .return_values(ReturnValue::AllOld);
         if only_if_free {
             put = put.condition_expression("attribute_not_exists(id)");
         }
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(err.into()),
+        let replaced = match put.send().await {
+            Ok(out) => out.attributes.as_ref().map(group_of).transpose()?,
+            Err(err) if is_condition_failure(&err) => return Ok(false),
+            Err(err) => return Err(err.into()),
+        };
+        self.move_count(replaced, person.details.age_group())
+            .await?;
+        Ok(true)
+    }
+
+    /// Moves one person's count from `from` (none for a new person) to `to`, in one write.
+    async fn move_count(&self, from: Option<AgeGroup>, to: AgeGroup) -> Result<(), StoreError> {
+        if from == Some(to) {
+            return Ok(());
         }
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", n(META_ID))
+            .update_expression("ADD #to :one")
+            .expression_attribute_names("#to", count_attribute(to))
+            .expression_attribute_values(":one", n(1));
+        if let Some(from) = from {
+            update = update
+                .update_expression("ADD #to :one, #from :minus")
+                .expression_attribute_names("#from", count_attribute(from))
+                .expression_attribute_values(":minus", n(-1));
+        }
+        update.send().await?;
+        Ok(())
     }
 
     /// Takes the next number of the sequence, registering the group in the same write.
@@ -123,6 +156,18 @@ impl ConditionFailure for aws_sdk_dynamodb::operation::update_item::UpdateItemEr
     fn is_condition_failure(&self) -> bool {
         self.is_conditional_check_failed_exception()
     }
+}
+
+/// The meta item's attribute that counts the persons of `group`.
+fn count_attribute(group: AgeGroup) -> String {
+    format!("{COUNT_PREFIX}{}", group.key())
+}
+
+/// The group a stored person item is in.
+fn group_of(item: &Item) -> Result<AgeGroup, StoreError> {
+    let key = optional(item, "group", |v| v.as_s().ok().cloned())?.unwrap_or_default();
+    AgeGroup::from_key(&key)
+        .ok_or_else(|| StoreError::Unavailable(format!("stored group {key} is unknown")))
 }
 
 fn to_item(person: &Person) -> Item {
@@ -303,5 +348,25 @@ impl PersonStore for DynamoPeople {
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
         Ok(self.list(None, 1).await?.is_empty())
+    }
+
+    async fn group_counts(&self) -> Result<Vec<(AgeGroup, u64)>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("id", n(META_ID))
+            .send()
+            .await?;
+        let mut counts = Vec::new();
+        for (name, value) in out.item.unwrap_or_default() {
+            let group = name.strip_prefix(COUNT_PREFIX).and_then(AgeGroup::from_key);
+            let count = value.as_n().ok().and_then(|n| n.parse::<u64>().ok());
+            if let (Some(group), Some(count)) = (group, count) {
+                counts.push((group, count));
+            }
+        }
+        counts.sort();
+        Ok(counts)
     }
 }

@@ -129,6 +129,8 @@ pub trait PersonStore: Send + Sync {
     ) -> Result<Vec<Person>, StoreError>;
     /// Whether no person is stored (cheap: reads at most one item).
     async fn is_empty(&self) -> Result<bool, StoreError>;
+    /// How many persons each age group holds, from counters kept at write time (one read).
+    async fn group_counts(&self) -> Result<Vec<(AgeGroup, u64)>, StoreError>;
 }
 
 /// `POST /people`: stores the person under its own id if free, else under a new one.

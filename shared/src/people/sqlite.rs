@@ -1,5 +1,6 @@
 //! The people directory in the embedded SQLite store: the same groups as the DynamoDB adapter,
-//! as indexed columns, so every route reads an index range (see `age.rs`).
+//! as indexed columns, so every route reads an index range (see `age.rs`), and a count per
+//! group (`people_groups`) kept in the transaction that writes the person.
 
 use super::age::{AgeGroup, Days, GroupQuery};
 use super::{date, Details, Person, PersonId, PersonStore, MAX_ID};
@@ -27,7 +28,14 @@ impl SqlitePeople {
                      last_key TEXT, grp TEXT NOT NULL, md INTEGER
                  );
                  CREATE INDEX IF NOT EXISTS people_by_last_name ON people (last_key, id);
-                 CREATE INDEX IF NOT EXISTS people_by_group ON people (grp, id);",
+                 CREATE INDEX IF NOT EXISTS people_by_group ON people (grp, id);
+                 CREATE TABLE IF NOT EXISTS people_groups (
+                     grp TEXT PRIMARY KEY NOT NULL,
+                     count INTEGER NOT NULL
+                 ) WITHOUT ROWID;
+                 INSERT INTO people_groups (grp, count)
+                     SELECT grp, COUNT(*) FROM people
+                     WHERE NOT EXISTS (SELECT 1 FROM people_groups) GROUP BY grp;",
             )
         })?;
         Ok(SqlitePeople { db })
@@ -36,13 +44,39 @@ impl SqlitePeople {
     async fn write(&self, person: &Person, verb: &'static str) -> Result<bool, StoreError> {
         let person = person.clone();
         self.db
-            .call(move |conn| write(conn, &person, verb).map(|rows| rows == 1))
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                let written = write(&tx, &person, verb)?;
+                tx.commit()?;
+                Ok(written)
+            })
             .await
     }
 }
 
-/// `INSERT OR IGNORE` (only if free) or `INSERT OR REPLACE` (overwrite) one person.
-fn write(conn: &Connection, person: &Person, verb: &str) -> rusqlite::Result<usize> {
+/// `INSERT OR IGNORE` (only if free) or `INSERT OR REPLACE` (overwrite) one person, and moves
+/// the group counts along; `true` if it was written. Run it inside a transaction.
+fn write(conn: &Connection, person: &Person, verb: &str) -> rusqlite::Result<bool> {
+    let id = i64::try_from(person.id).unwrap_or(i64::MAX);
+    let replaced: Option<String> = conn
+        .prepare_cached("SELECT grp FROM people WHERE id = ?1")?
+        .query_row(params![id], |row| row.get(0))
+        .optional()?;
+    if put(conn, person, verb)? == 0 {
+        return Ok(false);
+    }
+    let mut count = conn.prepare_cached(
+        "INSERT INTO people_groups (grp, count) VALUES (?1, ?2)
+         ON CONFLICT (grp) DO UPDATE SET count = count + excluded.count",
+    )?;
+    if let Some(old) = replaced {
+        count.execute(params![old, -1])?;
+    }
+    count.execute(params![person.details.age_group().key(), 1])?;
+    Ok(true)
+}
+
+fn put(conn: &Connection, person: &Person, verb: &str) -> rusqlite::Result<usize> {
     let d = &person.details;
     let sql = format!(
         "{verb} INTO people ({COLUMNS}, last_key, grp, md) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -193,6 +227,23 @@ impl PersonStore for SqlitePeople {
                 .collect()
             })
             .await
+    }
+
+    async fn group_counts(&self) -> Result<Vec<(AgeGroup, u64)>, StoreError> {
+        let rows: Vec<(String, u64)> = self
+            .db
+            .call(|conn| {
+                conn.prepare_cached("SELECT grp, count FROM people_groups WHERE count > 0")?
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .collect()
+            })
+            .await?;
+        let mut counts: Vec<(AgeGroup, u64)> = rows
+            .into_iter()
+            .filter_map(|(key, count)| Some((AgeGroup::from_key(&key)?, count)))
+            .collect();
+        counts.sort();
+        Ok(counts)
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {

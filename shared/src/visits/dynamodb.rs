@@ -2,11 +2,11 @@
 //!
 //! Listing in id order uses the `ByShard` index (partition `shard`, sort `id`): ids are spread
 //! over `SHARDS` partitions so no index partition is hot, and a page merges the shards.
+//! `ByCount` (partition `shard`, sort `count`, keys only) serves the dashboard's top visitors.
 
-use super::{Visit, VisitId, VisitStore};
+use super::{most_counted, Visit, VisitId, VisitStore};
 use crate::store::dynamodb::{n, number, query_shards, s, string, write_once, Client, Item};
-use crate::store::merge_sorted;
-use crate::store::shard_of;
+use crate::store::{merge_sorted, shard_of};
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
@@ -15,6 +15,7 @@ use aws_sdk_dynamodb::types::ReturnValue;
 /// How many index partitions the ids are spread over. Changing it strands existing items.
 pub const SHARDS: u32 = 4;
 const INDEX: &str = "ByShard";
+const BY_COUNT: &str = "ByCount";
 
 pub struct DynamoVisits {
     client: Client,
@@ -64,16 +65,41 @@ impl VisitStore for DynamoVisits {
         let shards = query_shards(SHARDS, limit, |shard| self.shard_after(shard, after)).await?;
         let mut visits = Vec::new();
         for item in merge_sorted(shards, |a, b| id_of(a).cmp(id_of(b))) {
-            visits.push(Visit {
-                id: string(&item, "id")?,
-                count: number(&item, "count")?,
-            });
+            visits.push(visit(&item)?);
             if visits.len() == limit {
                 break;
             }
         }
         Ok(visits)
     }
+
+    async fn top(&self, limit: usize) -> Result<Vec<Visit>, StoreError> {
+        let shards = query_shards(SHARDS, limit, |shard| {
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(BY_COUNT)
+                .scan_index_forward(false)
+                .key_condition_expression("#shard = :shard")
+                .expression_attribute_names("#shard", "shard")
+                .expression_attribute_values(":shard", n(shard))
+        })
+        .await?;
+        let shards = shards
+            .iter()
+            .map(|items| items.iter().map(visit).collect())
+            .collect::<Result<Vec<Vec<Visit>>, StoreError>>()?;
+        let mut top = merge_sorted(shards, most_counted);
+        top.truncate(limit);
+        Ok(top)
+    }
+}
+
+fn visit(item: &Item) -> Result<Visit, StoreError> {
+    Ok(Visit {
+        id: string(item, "id")?,
+        count: number(item, "count")?,
+    })
 }
 
 impl DynamoVisits {

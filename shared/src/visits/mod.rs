@@ -56,6 +56,15 @@ pub trait VisitStore: Send + Sync {
     async fn count(&self, id: &VisitId) -> Result<Option<u64>, StoreError>;
     /// Up to `limit` counters with ids after `after`, in byte order of the id.
     async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Visit>, StoreError>;
+    /// The `limit` most counted ids, most first, ties by id; reads grow with `limit` only.
+    async fn top(&self, limit: usize) -> Result<Vec<Visit>, StoreError>;
+}
+
+/// The order of `top`: most counted first, ties by id in byte order.
+pub fn most_counted(a: &Visit, b: &Visit) -> std::cmp::Ordering {
+    b.count
+        .cmp(&a.count)
+        .then_with(|| a.id.as_bytes().cmp(b.id.as_bytes()))
 }
 
 /// One page of `/database`, the cursor being the last id shown.

@@ -11,7 +11,8 @@ pub fn front_page() -> String {
          <label>Id <input name=\"id\" required maxlength=\"128\"></label>\n\
          <label>Question <input name=\"question\"></label>\n\
          <button type=\"submit\">Count me</button>\n\
-         </form>",
+         </form>\n\
+         <p><a href=\"/dashboard\">Dashboard</a>: the numbers of every service as charts.</p>",
     )
 }
 
@@ -40,6 +41,7 @@ mod tests {
         assert!(html.contains("action=\"/form\""));
         assert!(html.contains("name=\"id\" required"));
         assert!(html.contains("name=\"question\""));
+        assert!(html.contains("href=\"/dashboard\""));
     }
 
     #[test]

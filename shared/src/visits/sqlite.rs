@@ -18,7 +18,8 @@ impl SqliteVisits {
                 "CREATE TABLE IF NOT EXISTS visits (
                      id TEXT PRIMARY KEY NOT NULL,
                      count INTEGER NOT NULL
-                 ) WITHOUT ROWID;",
+                 ) WITHOUT ROWID;
+                 CREATE INDEX IF NOT EXISTS visits_by_count ON visits (count DESC, id);",
             )
         })?;
         Ok(SqliteVisits { db })
@@ -64,14 +65,29 @@ impl VisitStore for SqliteVisits {
                 let mut stmt = conn.prepare_cached(
                     "SELECT id, count FROM visits WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2",
                 )?;
-                let rows = stmt.query_map(params![after, limit], |row| {
-                    Ok(Visit {
-                        id: row.get(0)?,
-                        count: row.get(1)?,
-                    })
-                })?;
+                let rows = stmt.query_map(params![after, limit], visit)?;
                 rows.collect()
             })
             .await
     }
+
+    async fn top(&self, limit: usize) -> Result<Vec<Visit>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db
+            .call(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, count FROM visits ORDER BY count DESC, id LIMIT ?1",
+                )?;
+                let rows = stmt.query_map(params![limit], visit)?;
+                rows.collect()
+            })
+            .await
+    }
+}
+
+fn visit(row: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
+    Ok(Visit {
+        id: row.get(0)?,
+        count: row.get(1)?,
+    })
 }

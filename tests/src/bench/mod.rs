@@ -3,6 +3,7 @@
 
 pub mod cold;
 pub mod cost;
+pub mod dashboard;
 pub mod report;
 pub mod warm;
 

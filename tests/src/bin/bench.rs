@@ -1,12 +1,13 @@
 //! `make bench`: measures every function cold, the local API warm, and each route's cost, then
 //! prints the tables and writes them into README.md. Needs the release binaries, `wrk`, and the
 //! local DynamoDB server (`scripts/with-dynamodb.sh`); `make bench` provides all three.
+//! `bench dashboard` runs only the dashboard render benchmark (no wrk, no release binaries).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 use tally_tests::bench::warm::{run_wrk, Scenario};
-use tally_tests::bench::{cold, cost, report};
+use tally_tests::bench::{cold, cost, dashboard, report};
 use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::DynamoTables;
 
@@ -86,8 +87,26 @@ async fn start_local_api(
     (child, base)
 }
 
+/// Times the dashboard on a seeded embedded store and prints the figure.
+async fn dashboard_render() -> dashboard::RenderTime {
+    let scratch = tempfile::TempDir::new().expect("temp dir");
+    let time = dashboard::measure(scratch.path()).await;
+    println!(
+        "dashboard with {} paths and {} actions (embedded store): median {:.1} ms, max {:.1} ms (target < 50 ms)",
+        dashboard::PATHS,
+        dashboard::ACTIONS,
+        time.median_ms,
+        time.max_ms
+    );
+    time
+}
+
 #[tokio::main]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("dashboard") {
+        dashboard_render().await;
+        return;
+    }
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let bin_dir = repo.join("target/release");
     let ad_server = StubServer::start(Behaviour::Xml).await;
@@ -115,6 +134,7 @@ async fn main() {
         }
     }
     let _ = api.kill().await;
+    dashboard_render().await;
     let header = format!(
         "Measured by `make bench` on {} ({} cores), {}.",
         std::env::consts::ARCH,

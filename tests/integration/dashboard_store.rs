@@ -1,0 +1,154 @@
+//! The store reads the dashboard adds to each service's trait, and the counters behind them
+//! kept at write time, run against both adapters.
+
+use serde_json::json;
+use tally::ads::{AdParams, Counts, Event};
+use tally::logs::DailyCount;
+use tally::people::age::AgeGroup;
+use tally::people::{Details, Person};
+use tally::visits::{Visit, VisitId};
+use tally_tests::{Api, Engine};
+
+async fn top_visitors_are_most_counted_first_ties_by_id(engine: Engine) {
+    let api = Api::on(engine).await;
+    for (id, times) in [("b", 2), ("a", 2), ("c", 5), ("d", 1)] {
+        let id = VisitId::parse("id", id).expect("id");
+        for _ in 0..times {
+            api.state.visits.increment(&id).await.expect("inc");
+        }
+    }
+    let visit = |id: &str, count| Visit {
+        id: id.into(),
+        count,
+    };
+    let top = api.state.visits.top(3).await.expect("top");
+    assert_eq!(top, vec![visit("c", 5), visit("a", 2), visit("b", 2)]);
+}
+
+async fn sdk_versions_are_listed_in_order_with_their_totals(engine: Engine) {
+    let api = Api::on(engine).await;
+    let params = |user: &str, sdk: &str| AdParams {
+        username: user.into(),
+        sdk_version: sdk.into(),
+    };
+    for _ in 0..5 {
+        api.state
+            .ads
+            .record(Event::AdRequest, &params("u", "2.0"))
+            .await
+            .expect("ad");
+    }
+    api.state
+        .ads
+        .record(Event::Impression, &params("v", "2.0"))
+        .await
+        .expect("imp");
+    api.state
+        .ads
+        .record(Event::AdRequest, &params("1.0", "1.0"))
+        .await
+        .expect("ad");
+    api.state
+        .ads
+        .record(Event::AdRequest, &params("w", "3.0"))
+        .await
+        .expect("ad");
+    let counts = |ad_requests, impressions| Counts {
+        ad_requests,
+        impressions,
+    };
+    let listed = api.state.ads.sdk_versions(2).await.expect("versions");
+    assert_eq!(
+        listed,
+        vec![
+            ("1.0".to_string(), counts(1, 0)),
+            ("2.0".to_string(), counts(5, 1))
+        ]
+    );
+}
+
+fn day(day: &str, kind: &str, count: u64) -> DailyCount {
+    DailyCount {
+        day: day.into(),
+        kind: kind.into(),
+        count,
+    }
+}
+
+async fn the_daily_rollup_counts_each_action_once_even_on_a_retry(engine: Engine) {
+    let api = Api::on(engine).await;
+    let body = json!({"userId": "u", "sessionId": "s", "actions": [
+        {"time": "2026-03-01T23:30:00-02:00", "type": "CLICK"},
+        {"time": "2026-03-02T00:10:00Z", "type": "CLICK"},
+        {"time": "2026-03-02T00:20:00Z", "type": "VIEW"},
+        {"time": "2026-02-27T12:00:00Z", "type": "VIEW"},
+    ]});
+    for _ in 0..2 {
+        let reply = api.post_json("/log", &body).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let other = json!({"userId": "w", "sessionId": "s", "actions": [
+        {"time": "2026-03-02T08:00:00Z", "type": "CLICK"},
+    ]});
+    assert_eq!(api.post_json("/log", &other).await.status, 200);
+    let rollup = api
+        .state
+        .logs
+        .daily_counts("2026-02-28", "2026-03-02", 100)
+        .await
+        .expect("rollup");
+    assert_eq!(
+        rollup,
+        vec![day("2026-03-02", "CLICK", 3), day("2026-03-02", "VIEW", 1)]
+    );
+}
+
+fn person(id: u64, age: Option<u8>) -> Person {
+    Person {
+        id,
+        details: Details {
+            first: Some("A".into()),
+            last: None,
+            age,
+            github: None,
+            graduated: None,
+        },
+    }
+}
+
+async fn group_counts_follow_inserts_and_overwrites(engine: Engine) {
+    let api = Api::on(engine).await;
+    let people = &api.state.people;
+    assert_eq!(people.group_counts().await.expect("counts"), vec![]);
+    assert!(people.insert(&person(1, Some(30))).await.expect("insert"));
+    assert!(people.insert(&person(2, Some(30))).await.expect("insert"));
+    assert!(!people.insert(&person(2, Some(40))).await.expect("taken"));
+    people.upsert(&person(3, None)).await.expect("upsert");
+    people.upsert(&person(2, Some(41))).await.expect("move");
+    people
+        .upsert(&person(1, Some(30)))
+        .await
+        .expect("same group");
+    let new = people
+        .insert_new(&person(0, Some(41)).details)
+        .await
+        .expect("new");
+    assert!(new.is_some());
+    let mut counts = people.group_counts().await.expect("counts");
+    counts.retain(|(_, n)| *n > 0);
+    assert_eq!(
+        counts,
+        vec![
+            (AgeGroup::Stated(30), 1),
+            (AgeGroup::Stated(41), 2),
+            (AgeGroup::Unplaced, 1)
+        ]
+    );
+}
+
+on_every_engine!(
+    top_visitors_are_most_counted_first_ties_by_id,
+    sdk_versions_are_listed_in_order_with_their_totals,
+    the_daily_rollup_counts_each_action_once_even_on_a_retry,
+    group_counts_follow_inserts_and_overwrites,
+);
