@@ -15,7 +15,9 @@ pub const NAMESPACE: &str = "Tally";
 
 /// Runs `handler` as this process's Lambda function. It takes a boxed handler rather than a
 /// generic one so that the runtime stack is compiled once, in this library, and each binary
-/// is only its `main`: 28 release binaries then build in a fraction of the time.
+/// is only its `main`: 28 release binaries then build in a fraction of the time. Never
+/// inlined, or each binary would instantiate the whole runtime stack again.
+#[inline(never)]
 pub fn run(handler: BoxedHandler) -> Result<(), Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
