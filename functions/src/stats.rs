@@ -11,8 +11,6 @@ use tally::ApiError;
 
 /// The scope that `/stats/` cursors are tied to.
 const STATS_SCOPE: &str = "stats/ranking";
-/// Where the self test sends its requests, when set; otherwise the origin the caller used.
-const SELF_URL_ENV: &str = "TALLY_SELF_URL";
 
 /// `GET /api/{proxy+}`: counts the raw path after `/api/`.
 pub async fn count(state: Arc<AppState>, req: Request) -> HandlerResult {
@@ -38,11 +36,10 @@ pub async fn list(state: Arc<AppState>, req: Request) -> HandlerResult {
 }
 
 /// `POST /test/{n}/` and `POST /test/{n}`: n real requests through the API, then the report.
-pub async fn selftest(_state: Arc<AppState>, req: Request) -> HandlerResult {
+pub async fn selftest(state: Arc<AppState>, req: Request) -> HandlerResult {
     let n = selftest::parse_requests(path_param(&req, "n")?)?;
     body_bytes(&req)?;
-    let configured = std::env::var(SELF_URL_ENV).ok();
-    let base = base_url(configured.as_deref(), &req)?;
+    let base = base_url(state.self_url.as_deref(), &req)?;
     Ok(json(StatusCode::OK, &selftest::run(&base, n).await?))
 }
 

@@ -21,6 +21,15 @@ pub fn env_or<T: FromStr + Copy + std::fmt::Debug>(
     }
 }
 
+/// `TALLY_SELF_URL`: where `POST /test/{n}` sends its requests; unset or blank means the
+/// origin the caller used.
+pub fn self_url() -> Option<String> {
+    std::env::var("TALLY_SELF_URL")
+        .ok()
+        .map(|url| url.trim().to_string())
+        .filter(|url| !url.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,8 @@ pub struct AppState {
     pub ads: Arc<dyn AdStore>,
     /// Where `GET /ad` fetches its VAST XML (`VAST_URL`, `VAST_TIMEOUT_MS`).
     pub ad_server: AdServer,
+    /// Where `POST /test/{n}` sends its requests (`TALLY_SELF_URL`); `None`: the caller's origin.
+    pub self_url: Option<String>,
     pub logs: Arc<dyn LogStore>,
     pub people: Arc<dyn PersonStore>,
     pub stats: Arc<dyn StatsStore>,
@@ -39,6 +41,7 @@ impl AppState {
                 shards_from_env(),
             )),
             ad_server: AdServer::from_env(),
+            self_url: crate::config::self_url(),
             logs: Arc::new(DynamoLogs::new(client.clone(), tables.logs.clone())),
             people: Arc::new(DynamoPeople::new(client.clone(), tables.people.clone())),
             stats: Arc::new(DynamoStats::new(client, tables.stats.clone())),
@@ -53,6 +56,7 @@ impl AppState {
             visits: Arc::new(crate::visits::sqlite::SqliteVisits::open(db.clone())?),
             ads: Arc::new(crate::ads::sqlite::SqliteAds::open(db.clone())?),
             ad_server: AdServer::from_env(),
+            self_url: crate::config::self_url(),
             logs: Arc::new(crate::logs::sqlite::SqliteLogs::open(db.clone())?),
             people: Arc::new(crate::people::sqlite::SqlitePeople::open(db.clone())?),
             stats: Arc::new(crate::stats::sqlite::SqliteStats::open(db)?),
