@@ -15,17 +15,15 @@ pub struct SqliteAds {
 impl SqliteAds {
     /// Creates the table if this is a new database.
     pub fn open(db: Sqlite) -> Result<Self, StoreError> {
-        db.with(|conn| {
-            conn.execute_batch(
-                "CREATE TABLE IF NOT EXISTS ad_counters (
+        db.create(
+            "CREATE TABLE IF NOT EXISTS ad_counters (
                      namespace TEXT NOT NULL,
                      name TEXT NOT NULL,
                      ad_requests INTEGER NOT NULL,
                      impressions INTEGER NOT NULL,
                      PRIMARY KEY (namespace, name)
                  ) WITHOUT ROWID;",
-            )
-        })?;
+        )?;
         Ok(SqliteAds { db })
     }
 }

@@ -19,9 +19,8 @@ pub struct SqliteLogs {
 impl SqliteLogs {
     /// Creates the tables and indexes if this is a new database.
     pub fn open(db: Sqlite) -> Result<Self, StoreError> {
-        db.with(|conn| {
-            conn.execute_batch(
-                "CREATE TABLE IF NOT EXISTS log_requests (
+        db.create(
+            "CREATE TABLE IF NOT EXISTS log_requests (
                      id TEXT PRIMARY KEY NOT NULL,
                      arrival INTEGER NOT NULL
                  ) WITHOUT ROWID;
@@ -45,8 +44,7 @@ impl SqliteLogs {
                      count INTEGER NOT NULL,
                      PRIMARY KEY (day, type)
                  ) WITHOUT ROWID;",
-            )
-        })?;
+        )?;
         Ok(SqliteLogs { db })
     }
 }

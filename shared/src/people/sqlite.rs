@@ -20,9 +20,8 @@ pub struct SqlitePeople {
 impl SqlitePeople {
     /// Creates the tables and indexes if this is a new database.
     pub fn open(db: Sqlite) -> Result<Self, StoreError> {
-        db.with(|conn| {
-            conn.execute_batch(
-                "CREATE TABLE IF NOT EXISTS people (
+        db.create(
+            "CREATE TABLE IF NOT EXISTS people (
                      id INTEGER PRIMARY KEY NOT NULL,
                      first TEXT, last TEXT, age INTEGER, github TEXT, graduated TEXT,
                      last_key TEXT, grp TEXT NOT NULL, md INTEGER
@@ -36,8 +35,7 @@ impl SqlitePeople {
                  INSERT INTO people_groups (grp, count)
                      SELECT grp, COUNT(*) FROM people
                      WHERE NOT EXISTS (SELECT 1 FROM people_groups) GROUP BY grp;",
-            )
-        })?;
+        )?;
         Ok(SqlitePeople { db })
     }
 

@@ -25,15 +25,13 @@ pub struct SqliteStats {
 impl SqliteStats {
     /// Creates the table and its ranking index if this is a new database.
     pub fn open(db: Sqlite) -> Result<Self, StoreError> {
-        db.with(|conn| {
-            conn.execute_batch(
-                "CREATE TABLE IF NOT EXISTS stats (
+        db.create(
+            "CREATE TABLE IF NOT EXISTS stats (
                      path TEXT PRIMARY KEY NOT NULL,
                      count INTEGER NOT NULL
                  ) WITHOUT ROWID;
                  CREATE INDEX IF NOT EXISTS stats_by_count ON stats (count DESC, path);",
-            )
-        })?;
+        )?;
         Ok(SqliteStats { db })
     }
 }

@@ -36,6 +36,11 @@ impl Sqlite {
         })
     }
 
+    /// Creates a store's tables and indexes (`CREATE ... IF NOT EXISTS` statements) at start.
+    pub fn create(&self, schema: &str) -> Result<(), StoreError> {
+        self.with(|conn| conn.execute_batch(schema))
+    }
+
     /// Runs `work` on the connection synchronously (for schema set-up at start).
     pub fn with<T>(
         &self,

@@ -13,15 +13,13 @@ pub struct SqliteVisits {
 impl SqliteVisits {
     /// Creates the table if this is a new database.
     pub fn open(db: Sqlite) -> Result<Self, StoreError> {
-        db.with(|conn| {
-            conn.execute_batch(
-                "CREATE TABLE IF NOT EXISTS visits (
+        db.create(
+            "CREATE TABLE IF NOT EXISTS visits (
                      id TEXT PRIMARY KEY NOT NULL,
                      count INTEGER NOT NULL
                  ) WITHOUT ROWID;
                  CREATE INDEX IF NOT EXISTS visits_by_count ON visits (count DESC, id);",
-            )
-        })?;
+        )?;
         Ok(SqliteVisits { db })
     }
 }

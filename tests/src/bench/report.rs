@@ -15,73 +15,81 @@ pub fn render(
     warm: &[Throughput],
     checked: &[(String, bool)],
 ) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{header}\n");
-    let _ = writeln!(out, "**Cold start** (release binary, loopback Runtime API, median of runs; first invocation includes connecting to the local DynamoDB server):\n");
-    let _ = writeln!(
-        out,
-        "| function | init ms | first invocation ms | peak RSS MiB | binary MiB | status |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
-    for c in cold {
-        let _ = writeln!(
-            out,
+    let mut out = format!("{header}\n\n");
+    let cold_rows = cold.iter().map(|c| {
+        format!(
             "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {} |",
             c.function, c.init_ms, c.first_invoke_ms, c.peak_rss_mib, c.size_mib, c.status
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\n**Warm throughput** (local API, release build, embedded store, `wrk`):\n"
+        )
+    });
+    table(
+        &mut out,
+        "**Cold start** (release binary, loopback Runtime API, median of runs; first invocation includes connecting to the local DynamoDB server):",
+        "| function | init ms | first invocation ms | peak RSS MiB | binary MiB | status |",
+        "|---|---:|---:|---:|---:|---:|",
+        cold_rows,
     );
-    let _ = writeln!(
-        out,
-        "| request | connections | requests/s | p50 ms | p99 ms | non-2xx |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
-    for w in warm {
-        let _ = writeln!(
-            out,
+    let warm_rows = warm.iter().map(|w| {
+        format!(
             "| `{}` | {} | {:.0} | {:.2} | {:.2} | {} |",
             w.scenario, w.connections, w.requests_per_second, w.p50_ms, w.p99_ms, w.non_2xx
-        );
-    }
-    let _ = writeln!(out, "\n**Cost per request** (DynamoDB units by the published rules; operations checked on the wire against the local DynamoDB server; USD per million requests at list prices: HTTP API $1.00/M, Lambda arm64 $0.20/M + $0.0000133334/GB-s at 128 MB billed for the first-invocation time above, DynamoDB on-demand $0.625/M WRU, $0.125/M RRU):\n");
-    let _ = writeln!(
-        out,
-        "| function | operations | RRU | WRU | USD per million | why |"
+        )
+    });
+    table(
+        &mut out,
+        "\n**Warm throughput** (local API, release build, embedded store, `wrk`):",
+        "| request | connections | requests/s | p50 ms | p99 ms | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|",
+        warm_rows,
     );
-    let _ = writeln!(out, "|---|---|---:|---:|---:|---|");
-    for c in cold {
-        if let Some(cost) = route_cost(&c.function) {
-            let ops_ok = checked
-                .iter()
-                .find(|(f, _)| f == &c.function)
-                .map(|(_, ok)| *ok)
-                .unwrap_or(false);
-            let ops = if cost.operations.is_empty() {
-                "none".to_string()
-            } else {
-                cost.operations.join(", ")
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {}{} | {} | {} | {:.2} | {} |",
-                c.function,
-                ops,
-                if ops_ok {
-                    ""
-                } else {
-                    " (**differs on the wire**)"
-                },
-                cost.read_units,
-                cost.write_units,
-                per_million(cost, c.first_invoke_ms),
-                cost.why
-            );
-        }
-    }
+    let cost_rows = cold.iter().filter_map(|c| cost_row(c, checked));
+    table(
+        &mut out,
+        "\n**Cost per request** (DynamoDB units by the published rules; operations checked on the wire against the local DynamoDB server; USD per million requests at list prices: HTTP API $1.00/M, Lambda arm64 $0.20/M + $0.0000133334/GB-s at 128 MB billed for the first-invocation time above, DynamoDB on-demand $0.625/M WRU, $0.125/M RRU):",
+        "| function | operations | RRU | WRU | USD per million | why |",
+        "|---|---|---:|---:|---:|---|",
+        cost_rows,
+    );
     out
+}
+
+/// Appends a Markdown table: an introduction, a blank line, the header, alignment and rows.
+fn table(
+    out: &mut String,
+    intro: &str,
+    header: &str,
+    align: &str,
+    rows: impl Iterator<Item = String>,
+) {
+    let _ = writeln!(out, "{intro}\n\n{header}\n{align}");
+    for row in rows {
+        let _ = writeln!(out, "{row}");
+    }
+}
+
+/// One function's cost row, if it has a cost model; flags operations that differ on the wire.
+fn cost_row(c: &ColdStart, checked: &[(String, bool)]) -> Option<String> {
+    let cost = route_cost(&c.function)?;
+    let ops_ok = checked.iter().any(|(f, ok)| f == &c.function && *ok);
+    let ops = if cost.operations.is_empty() {
+        "none".to_string()
+    } else {
+        cost.operations.join(", ")
+    };
+    Some(format!(
+        "| {} | {}{} | {} | {} | {:.2} | {} |",
+        c.function,
+        ops,
+        if ops_ok {
+            ""
+        } else {
+            " (**differs on the wire**)"
+        },
+        cost.read_units,
+        cost.write_units,
+        per_million(cost, c.first_invoke_ms),
+        cost.why
+    ))
 }
 
 /// Replaces the text between the markers in `readme` with `section`.
@@ -101,6 +109,31 @@ pub fn splice(readme: &str, section: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cost_rows_flag_operations_that_differ_on_the_wire() {
+        let cold = ColdStart {
+            function: "visits-count".into(),
+            init_ms: 7.0,
+            first_invoke_ms: 2.0,
+            peak_rss_mib: 10.0,
+            size_mib: 9.0,
+            status: 200,
+        };
+        let ok = render(
+            "h",
+            std::slice::from_ref(&cold),
+            &[],
+            &[("visits-count".into(), true)],
+        );
+        assert!(ok.starts_with("h\n\n**Cold start**"));
+        assert!(ok.contains("| visits-count | GetItem | 1 | 0 |"), "{ok}");
+        let differs = render("h", &[cold], &[], &[("visits-count".into(), false)]);
+        assert!(
+            differs.contains("GetItem (**differs on the wire**)"),
+            "{differs}"
+        );
+    }
 
     #[test]
     fn splice_replaces_only_the_marked_section() {
