@@ -1,10 +1,8 @@
-//! Finds a function's handler by its binary name, for callers that serve many routes in one
-//! process (the local API, the tests that replay `events/`).
+//! The handler type every binary and the local API share, and finding a function's handler by
+//! its binary name (for the tests that replay `events/` and the benchmark).
 
-use crate::{
-    ads, dashboard, fallback, logs, people, routes::FALLBACK_FUNCTION, stats, visits, AppState,
-    HandlerResult, Request,
-};
+use crate::routes::{FALLBACK_FUNCTION, HANDLERS, ROUTES};
+use crate::{fallback, AppState, HandlerResult, Request};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,42 +18,25 @@ macro_rules! boxed {
     };
 }
 
+/// What answers a request that matches no route: API Gateway's `$default` route.
+pub const FALLBACK_HANDLER: BoxedHandler = boxed!(fallback::handle);
+
 /// The handler of the binary called `function`.
 pub fn handler(function: &str) -> Option<BoxedHandler> {
-    let handler: BoxedHandler = match function {
-        "visits-home" => boxed!(visits::home),
-        "visits-form" => boxed!(visits::form),
-        "visits-increment" => boxed!(visits::increment),
-        "visits-count" => boxed!(visits::count),
-        "visits-database" => boxed!(visits::database),
-        "ads-ad" => boxed!(ads::ad),
-        "ads-impression" => boxed!(ads::impression),
-        "ads-statistics" => boxed!(ads::statistics),
-        "logs-record" => boxed!(logs::record),
-        "logs-query" => boxed!(logs::query),
-        "people-ping" => boxed!(people::ping),
-        "people-list" => boxed!(people::list),
-        "people-create" => boxed!(people::create),
-        "people-by-age" => boxed!(people::by_age),
-        "people-get" => boxed!(people::get),
-        "people-ids-by-lastname" => boxed!(people::ids_by_last_name),
-        "stats-count" => boxed!(stats::count),
-        "stats-list" => boxed!(stats::list),
-        "stats-test" => boxed!(stats::selftest),
-        "dashboard-page" => boxed!(dashboard::page),
-        FALLBACK_FUNCTION => boxed!(fallback::handle),
-        _ => return None,
-    };
-    Some(handler)
+    if function == FALLBACK_FUNCTION {
+        return Some(FALLBACK_HANDLER);
+    }
+    let index = ROUTES.iter().position(|route| route.function == function)?;
+    HANDLERS.get(index).copied()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routes::ROUTES;
 
     #[test]
     fn every_route_and_the_fallback_have_a_handler() {
+        assert_eq!(HANDLERS.len(), ROUTES.len());
         for route in ROUTES {
             assert!(handler(route.function).is_some(), "{}", route.function);
         }

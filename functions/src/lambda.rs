@@ -1,6 +1,6 @@
 //! The Lambda entry point every binary shares: JSON logs carrying the request id, CloudWatch
-//! Embedded Metric Format metrics (cold start, requests, latency), the stores built once, and
-//! the handler wrapped so that every error becomes its HTTP response.
+//! Embedded Metric Format metrics (cold start, requests, latency), the settings read and the
+//! stores built once, and the handler wrapped so that every error becomes its HTTP response.
 
 use crate::dispatch::BoxedHandler;
 use crate::{AppState, Request};
@@ -8,6 +8,7 @@ use lambda_http::{service_fn, Error};
 use metrics_cloudwatch_embedded::lambda::service::run_http;
 use std::sync::Arc;
 use std::time::Instant;
+use tally::config::Config;
 use tally::http::response::respond;
 
 /// The CloudWatch namespace of every Tally metric.
@@ -15,8 +16,8 @@ pub const NAMESPACE: &str = "Tally";
 
 /// Runs `handler` as this process's Lambda function. It takes a boxed handler rather than a
 /// generic one so that the runtime stack is compiled once, in this library, and each binary
-/// is only its `main`: 28 release binaries then build in a fraction of the time. Never
-/// inlined, or each binary would instantiate the whole runtime stack again.
+/// is only its `main`: the release binaries (one per route) then build in a fraction of the
+/// time. Never inlined, or each binary would instantiate the whole runtime stack again.
 #[inline(never)]
 pub fn run(handler: BoxedHandler) -> Result<(), Error> {
     tokio::runtime::Builder::new_current_thread()
@@ -24,17 +25,16 @@ pub fn run(handler: BoxedHandler) -> Result<(), Error> {
         .build()?
         .block_on(async move {
             lambda_runtime::tracing::init_default_subscriber();
-            let function =
-                std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
+            let config = Config::from_env();
             let metrics = metrics_cloudwatch_embedded::Builder::new()
                 .cloudwatch_namespace(NAMESPACE)
-                .with_dimension("Function", function)
+                .with_dimension("Function", config.function_name.clone())
                 .lambda_cold_start_metric("ColdStart")
                 .with_lambda_request_id("RequestId")
                 .init()
                 .map_err(|err| format!("metrics: {err}"))?;
             metrics::describe_histogram!("Latency", metrics::Unit::Milliseconds, "handler time");
-            let state = Arc::new(AppState::from_env().await);
+            let state = Arc::new(AppState::from_config(&config).await);
             run_http(
                 metrics,
                 service_fn(move |req: Request| {

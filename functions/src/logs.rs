@@ -4,7 +4,6 @@ use crate::{AppState, HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use serde_json::json;
 use std::sync::Arc;
-use tally::http::cursor::{encode, page_request};
 use tally::http::request::{json_object, query_param};
 use tally::http::response::json;
 use tally::logs::{cursor_scope, record as record_actions, LogFilter, LogPositions};
@@ -27,14 +26,14 @@ pub async fn query(state: Arc<AppState>, req: Request) -> HandlerResult {
         query_param(&req, "endTime"),
     )?;
     let scope = cursor_scope(state.logs.as_ref(), &filter);
-    let page = page_request::<LogPositions>(&req, &scope)?;
+    let page = state.cursors.page_request::<LogPositions>(&req, &scope)?;
     let found = state
         .logs
         .find(&filter, page.after.as_ref(), page.limit)
         .await?;
     let mut body = json!({ "result": found.items });
     if let Some(next) = found.next {
-        body["nextCursor"] = encode(&scope, &next).into();
+        body["nextCursor"] = state.cursors.encode(&scope, &next).into();
     }
     Ok(json(StatusCode::OK, &body))
 }

@@ -4,7 +4,6 @@ use crate::{AppState, HandlerResult, Request};
 use lambda_http::http::header::LOCATION;
 use lambda_http::http::StatusCode;
 use std::sync::Arc;
-use tally::http::cursor::{page_request, with_next_cursor};
 use tally::http::request::{json_object, path_param};
 use tally::http::response::{json, text, with_header};
 use tally::people::{self, age, date, input, PersonId};
@@ -21,17 +20,23 @@ pub async fn ping(_state: Arc<AppState>, _req: Request) -> HandlerResult {
 
 /// `GET /people`: by id, paginated; the next cursor travels in `Next-Cursor`.
 pub async fn list(state: Arc<AppState>, req: Request) -> HandlerResult {
-    let page = people::list_page(state.people.as_ref(), &page_request(&req, LIST_SCOPE)?).await?;
+    let page = people::list_page(
+        state.people.as_ref(),
+        &state.cursors.page_request(&req, LIST_SCOPE)?,
+    )
+    .await?;
     let resp = json(StatusCode::OK, &page.items);
-    Ok(with_next_cursor(resp, LIST_SCOPE, page.next.as_ref()))
+    Ok(state
+        .cursors
+        .with_next(resp, LIST_SCOPE, page.next.as_ref()))
 }
 
 /// `GET /people/age`: youngest first, as of today (UTC), paginated.
 pub async fn by_age(state: Arc<AppState>, req: Request) -> HandlerResult {
-    let request = page_request(&req, AGE_SCOPE)?;
+    let request = state.cursors.page_request(&req, AGE_SCOPE)?;
     let page = age::page(state.people.as_ref(), &request, date::today()).await?;
     let resp = json(StatusCode::OK, &page.items);
-    Ok(with_next_cursor(resp, AGE_SCOPE, page.next.as_ref()))
+    Ok(state.cursors.with_next(resp, AGE_SCOPE, page.next.as_ref()))
 }
 
 /// `GET /ids/lastname/{lastname}`

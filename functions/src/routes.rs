@@ -1,6 +1,9 @@
-//! The route table: every method and path API Gateway sends to a function, and matching a
-//! request against it with HTTP API semantics (`{name}` is one segment, `{name+}` the rest).
+//! The route table, declared once: each route's method, path, function (binary) name and
+//! handler. `ROUTES` (what API Gateway sends where, read by the fallback and the tests) and
+//! `HANDLERS` (read by the local API and the event tests) both come from that one list.
+//! Matching a request follows HTTP API semantics (`{name}` is one segment, `{name+}` the rest).
 
+use crate::dispatch::BoxedHandler;
 use percent_encoding::percent_decode_str;
 
 /// One API Gateway route and the binary (Lambda function) that serves it.
@@ -11,38 +14,45 @@ pub struct Route {
     pub function: &'static str,
 }
 
-const fn route(method: &'static str, path: &'static str, function: &'static str) -> Route {
-    Route {
-        method,
-        path,
-        function,
-    }
+/// Declares the routes: `ROUTES[i]` is served by `HANDLERS[i]`. Two items, not one table of
+/// both, so that what reads only `ROUTES` (the fallback binary) links no handler.
+macro_rules! routes {
+    ($($method:literal $path:literal => $function:literal, $handler:path;)*) => {
+        /// Every route of the API. `template.yaml`, the OpenAPI document and `events/` must agree.
+        pub const ROUTES: &[Route] = &[$(Route {
+            method: $method,
+            path: $path,
+            function: $function,
+        }),*];
+
+        /// The handler of each route, in the order of `ROUTES`.
+        pub const HANDLERS: &[BoxedHandler] = &[$($crate::boxed!($handler)),*];
+    };
 }
 
-/// Every route of the API. `template.yaml`, the OpenAPI document and `events/` must agree.
-pub const ROUTES: &[Route] = &[
-    route("GET", "/", "visits-home"),
-    route("POST", "/form", "visits-form"),
-    route("POST", "/counters/{id}", "visits-increment"),
-    route("GET", "/counters/{id}", "visits-count"),
-    route("GET", "/database", "visits-database"),
-    route("GET", "/ad", "ads-ad"),
-    route("GET", "/impression", "ads-impression"),
-    route("GET", "/statistics", "ads-statistics"),
-    route("POST", "/log", "logs-record"),
-    route("GET", "/log", "logs-query"),
-    route("GET", "/ping", "people-ping"),
-    route("GET", "/people", "people-list"),
-    route("POST", "/people", "people-create"),
+routes! {
+    "GET" "/" => "visits-home", crate::visits::home;
+    "POST" "/form" => "visits-form", crate::visits::form;
+    "POST" "/counters/{id}" => "visits-increment", crate::visits::increment;
+    "GET" "/counters/{id}" => "visits-count", crate::visits::count;
+    "GET" "/database" => "visits-database", crate::visits::database;
+    "GET" "/ad" => "ads-ad", crate::ads::ad;
+    "GET" "/impression" => "ads-impression", crate::ads::impression;
+    "GET" "/statistics" => "ads-statistics", crate::ads::statistics;
+    "POST" "/log" => "logs-record", crate::logs::record;
+    "GET" "/log" => "logs-query", crate::logs::query;
+    "GET" "/ping" => "people-ping", crate::people::ping;
+    "GET" "/people" => "people-list", crate::people::list;
+    "POST" "/people" => "people-create", crate::people::create;
     // Before `/people/{id}`: API Gateway prefers the literal path, and `find` takes the first.
-    route("GET", "/people/age", "people-by-age"),
-    route("GET", "/people/{id}", "people-get"),
-    route("GET", "/ids/lastname/{lastname}", "people-ids-by-lastname"),
-    route("GET", "/api/{proxy+}", "stats-count"),
-    route("GET", "/stats", "stats-list"),
-    route("POST", "/test/{n}", "stats-test"),
-    route("GET", "/dashboard", "dashboard-page"),
-];
+    "GET" "/people/age" => "people-by-age", crate::people::by_age;
+    "GET" "/people/{id}" => "people-get", crate::people::get;
+    "GET" "/ids/lastname/{lastname}" => "people-ids-by-lastname", crate::people::ids_by_last_name;
+    "GET" "/api/{proxy+}" => "stats-count", crate::stats::count;
+    "GET" "/stats" => "stats-list", crate::stats::list;
+    "POST" "/test/{n}" => "stats-test", crate::stats::selftest;
+    "GET" "/dashboard" => "dashboard-page", crate::dashboard::page;
+}
 
 /// The binary that answers everything no route matches (API Gateway's `$default` route).
 pub const FALLBACK_FUNCTION: &str = "fallback";
@@ -52,6 +62,8 @@ pub const FALLBACK_FUNCTION: &str = "fallback";
 pub enum Match {
     Found {
         route: &'static Route,
+        /// The route's position in `ROUTES`, and so its handler's in `HANDLERS`.
+        index: usize,
         params: Vec<(String, String)>,
     },
     /// The path exists, but not for this method; `allow` lists the methods it has.
@@ -105,10 +117,14 @@ pub fn find(method: &str, path: &str) -> Match {
 
 fn find_exact(method: &str, path: &str) -> Match {
     let mut allow = Vec::new();
-    for route in ROUTES {
+    for (index, route) in ROUTES.iter().enumerate() {
         if let Some(params) = match_path(route.path, path) {
             if route.method.eq_ignore_ascii_case(method) {
-                return Match::Found { route, params };
+                return Match::Found {
+                    route,
+                    index,
+                    params,
+                };
             }
             allow.push(route.method);
         }

@@ -3,7 +3,6 @@
 use crate::{AppState, HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use std::sync::Arc;
-use tally::http::cursor::{page_request, with_next_cursor};
 use tally::http::request::{body_bytes, origin, path_param};
 use tally::http::response::json;
 use tally::stats::{ranking_page, selftest, CountedPath, PathCount};
@@ -27,8 +26,12 @@ pub async fn count(state: Arc<AppState>, req: Request) -> HandlerResult {
 
 /// `GET /stats/` and `GET /stats`: the ranking, paginated; the next cursor is in `Next-Cursor`.
 pub async fn list(state: Arc<AppState>, req: Request) -> HandlerResult {
-    let page = ranking_page(state.stats.as_ref(), &page_request(&req, STATS_SCOPE)?).await?;
-    Ok(with_next_cursor(
+    let page = ranking_page(
+        state.stats.as_ref(),
+        &state.cursors.page_request(&req, STATS_SCOPE)?,
+    )
+    .await?;
+    Ok(state.cursors.with_next(
         json(StatusCode::OK, &page.items),
         STATS_SCOPE,
         page.next.as_ref(),

@@ -3,7 +3,6 @@
 use crate::{AppState, HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use std::sync::Arc;
-use tally::http::cursor::{page_request, with_next_cursor};
 use tally::http::request::{form_body, path_param};
 use tally::http::response::{html, json};
 use tally::visits::{list_page, pages, Visit, VisitId};
@@ -72,13 +71,17 @@ pub async fn count(state: Arc<AppState>, req: Request) -> HandlerResult {
 
 /// `GET /database`: `{"<id>": count}` in id order; the next cursor travels in `Next-Cursor`.
 pub async fn database(state: Arc<AppState>, req: Request) -> HandlerResult {
-    let page = list_page(state.visits.as_ref(), &page_request(&req, DATABASE_SCOPE)?).await?;
+    let page = list_page(
+        state.visits.as_ref(),
+        &state.cursors.page_request(&req, DATABASE_SCOPE)?,
+    )
+    .await?;
     let body: serde_json::Map<String, serde_json::Value> = page
         .items
         .into_iter()
         .map(|v| (v.id, v.count.into()))
         .collect();
-    Ok(with_next_cursor(
+    Ok(state.cursors.with_next(
         json(StatusCode::OK, &body),
         DATABASE_SCOPE,
         page.next.as_ref(),

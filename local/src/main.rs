@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use tally::config::Config;
 use tally::AppState;
 
 #[tokio::main]
@@ -18,7 +19,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let state = match tally_local::stores::from_env().await {
+    let config = Config::from_env();
+    let state = match tally_local::stores::from_config(&config).await {
         Ok(state) => Arc::new(state),
         Err(err) => {
             tracing::error!(error = %err, "could not open the store");
@@ -27,11 +29,11 @@ async fn main() -> ExitCode {
     };
     match import {
         Some(file) => tally_local::people::import_command(&state, &file).await,
-        None => serve(state).await,
+        None => serve(state, &config.addr).await,
     }
 }
 
-async fn serve(state: Arc<AppState>) -> ExitCode {
+async fn serve(state: Arc<AppState>, addr: &str) -> ExitCode {
     match tally_local::people::seed_if_empty(&state).await {
         Ok(Some(report)) => tracing::info!(
             loaded = report.loaded,
@@ -41,8 +43,7 @@ async fn serve(state: Arc<AppState>) -> ExitCode {
         Ok(None) => {}
         Err(err) => tracing::warn!(error = %err, "could not load data/people.csv"),
     }
-    let addr = std::env::var("TALLY_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    let listener = match tokio::net::TcpListener::bind(&addr).await {
+    let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
         Err(err) => {
             tracing::error!(error = %err, addr, "could not listen (set TALLY_ADDR to another address)");

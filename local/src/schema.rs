@@ -6,7 +6,8 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType,
 };
 use serde_norway::Value;
-use tally::store::dynamodb::{Client, TableNames, TableSpec, TABLES};
+use tally::config::{TableNames, TableSpec, TABLES};
+use tally::store::dynamodb::Client;
 use tally::StoreError;
 
 /// The SAM template, read at compile time.

@@ -16,8 +16,8 @@ use tally::http::request::parse_query;
 use tally::http::response::{error, respond, text, Response};
 use tally::http::{Request, MAX_BODY_BYTES};
 use tally::{ApiError, AppState};
-use tally_functions::dispatch::handler;
-use tally_functions::routes::{find, Match, FALLBACK_FUNCTION};
+use tally_functions::dispatch::{BoxedHandler, FALLBACK_HANDLER};
+use tally_functions::routes::{find, Match, HANDLERS};
 use tokio::net::TcpListener;
 
 /// The OpenAPI document, served by the local API (only) at `OPENAPI_PATH`.
@@ -130,13 +130,12 @@ pub async fn route(state: Arc<AppState>, event: Request) -> Response {
     if event.method() == lambda_http::http::Method::GET && event.uri().path() == OPENAPI_PATH {
         return text(StatusCode::OK, OPENAPI.to_string());
     }
-    let (function, params) = match find(event.method().as_str(), event.uri().path()) {
-        Match::Found { route, params } => (route.function, params),
-        _ => (FALLBACK_FUNCTION, Vec::new()),
+    let found = match find(event.method().as_str(), event.uri().path()) {
+        Match::Found { index, params, .. } => HANDLERS.get(index).map(|h| (*h, params)),
+        _ => None,
     };
+    let (handle, params): (BoxedHandler, _) =
+        found.unwrap_or_else(|| (FALLBACK_HANDLER, Vec::new()));
     let params: HashMap<String, String> = params.into_iter().collect();
-    match handler(function) {
-        Some(handle) => respond(handle(state, event.with_path_parameters(params)).await),
-        None => error(&ApiError::NotFound(format!("no handler for {function}"))),
-    }
+    respond(handle(state, event.with_path_parameters(params)).await)
 }

@@ -1,49 +1,272 @@
-//! Settings read from the environment once, when the state is built (never in a handler).
+//! Every setting Tally reads from the environment, declared once with its default and meaning,
+//! read once at start (`Config::from_env`) and handed to the state; never read in a handler.
+//!
+//! Adding a setting is one entry in `settings!` below (and its row in the README's table,
+//! which a test holds to `names()`).
 
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
 use std::str::FromStr;
 
-/// The variable `name` parsed as `T` when set and `valid`; otherwise `default` (a set but
-/// unusable value is logged, so a typo in the template does not pass silently).
-pub fn env_or<T: FromStr + Copy + std::fmt::Debug>(
-    name: &str,
-    default: T,
-    valid: impl Fn(&T) -> bool,
-) -> T {
-    let Ok(raw) = std::env::var(name) else {
-        return default;
+/// One setting: its environment variable and what it means (its field's documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    pub name: &'static str,
+    pub meaning: &'static str,
+}
+
+/// Declares `Config`'s fields, each with its variable and how its raw value becomes the field
+/// (`$parse` gets the variable's name and its value, if set), and the `SETTINGS` list.
+macro_rules! settings {
+    ($(
+        $(#[doc = $doc:literal])+
+        $field:ident: $ty:ty = $name:literal, $parse:expr;
+    )*) => {
+        /// The settings, read once at start. `Config::default()` is every default, whatever
+        /// the environment says (for tests).
+        #[derive(Clone)]
+        pub struct Config {
+            $($(#[doc = $doc])+ pub $field: $ty,)*
+            /// The physical table names: each table's variable in `TABLES` (set by
+            /// `template.yaml` in AWS), defaulting to its logical id.
+            pub tables: TableNames,
+        }
+
+        /// Every setting but the table names (`TABLES`), in declaration order.
+        pub const SETTINGS: &[Setting] = &[$(Setting {
+            name: $name,
+            meaning: concat!($($doc),+),
+        }),*];
+
+        impl Config {
+            /// The settings, given each variable's value (`None`: unset).
+            pub fn read(get: &dyn Fn(&str) -> Option<String>) -> Self {
+                Config {
+                    $($field: ($parse)($name, get($name)),)*
+                    tables: TableNames::resolve(|spec| {
+                        get(spec.env).unwrap_or_else(|| spec.logical_id.to_string())
+                    }),
+                }
+            }
+        }
     };
-    match raw.trim().parse::<T>() {
-        Ok(value) if valid(&value) => value,
-        _ => {
-            tracing::warn!(name, raw, ?default, "unusable setting; using the default");
-            default
+}
+
+settings! {
+    /// The local API's listen address (the port `sam local start-api` uses).
+    addr: String = "TALLY_ADDR", text("127.0.0.1:3000");
+    /// The directory of the local API's embedded store (one SQLite file, WAL mode).
+    data_dir: PathBuf = "TALLY_DATA_DIR", |name, raw| PathBuf::from(text(".tally")(name, raw));
+    /// A DynamoDB-protocol endpoint to use instead of AWS (the local API then uses DynamoDB
+    /// instead of its embedded store, creating missing tables from `template.yaml`). Unset
+    /// or blank: AWS (Lambda), the embedded store (local API).
+    dynamodb_endpoint: Option<String> = "DYNAMODB_ENDPOINT", optional;
+    /// How many items each SDK version's ad counter is spread over (1 to 100, default 8). It
+    /// may grow, never shrink: a read sums only the shards below the current count.
+    ad_shards: u32 = "SDK_COUNTER_SHARDS", number(8, 1..=crate::ads::dynamodb::MAX_SHARDS);
+    /// The ad server `/ad` fetches VAST XML from (default: the original service's).
+    vast_url: String = "VAST_URL", text(crate::ads::upstream::DEFAULT_URL);
+    /// How long `/ad` waits for the ad server, in milliseconds (1 to 60000, default 3000).
+    vast_timeout_ms: u64 = "VAST_TIMEOUT_MS", number(3000, 1..=60_000);
+    /// Where `POST /test/{n}` sends its requests; unset or blank: the origin the caller used.
+    self_url: Option<String> = "TALLY_SELF_URL", optional;
+    /// The key that signs pagination cursors (default: a built-in key).
+    cursor_secret: String = "TALLY_CURSOR_SECRET", text("tally-default-cursor-key");
+    /// The function's name, set by Lambda: the `Function` dimension of metrics (default `local`).
+    function_name: String = "AWS_LAMBDA_FUNCTION_NAME", text("local");
+    /// Set: the AWS SDK's credentials. Unset with `DYNAMODB_ENDPOINT`: dummy credentials.
+    aws_access_key: bool = "AWS_ACCESS_KEY_ID", present;
+    /// Set: the AWS SDK's region. Unset (with `AWS_DEFAULT_REGION`) with `DYNAMODB_ENDPOINT`:
+    /// `us-east-1`.
+    aws_region: bool = "AWS_REGION", present;
+    /// The AWS SDK's fallback region variable; see `AWS_REGION`.
+    aws_default_region: bool = "AWS_DEFAULT_REGION", present;
+}
+
+impl Config {
+    /// The settings of this process's environment.
+    pub fn from_env() -> Self {
+        Config::read(&|name| std::env::var(name).ok())
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::read(&|_| None)
+    }
+}
+
+/// Every variable Tally reads: `SETTINGS` and the table names.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    SETTINGS
+        .iter()
+        .map(|s| s.name)
+        .chain(TABLES.iter().map(|t| t.env))
+}
+
+/// The value as given, or `default` when unset.
+fn text(default: &'static str) -> impl Fn(&str, Option<String>) -> String {
+    move |_, raw| raw.unwrap_or_else(|| default.to_string())
+}
+
+/// The value trimmed; unset or blank is `None`.
+fn optional(_name: &str, raw: Option<String>) -> Option<String> {
+    raw.map(|raw| raw.trim().to_string())
+        .filter(|raw| !raw.is_empty())
+}
+
+/// Whether the variable is set at all.
+fn present(_name: &str, raw: Option<String>) -> bool {
+    raw.is_some()
+}
+
+/// The value parsed as a number in `range`; otherwise `default` (a set but unusable value is
+/// logged, so a typo in the template does not pass silently).
+fn number<T>(default: T, range: RangeInclusive<T>) -> impl Fn(&str, Option<String>) -> T
+where
+    T: FromStr + PartialOrd + Copy + std::fmt::Debug,
+{
+    move |name, raw| {
+        let Some(raw) = raw else {
+            return default;
+        };
+        match raw.trim().parse::<T>() {
+            Ok(value) if range.contains(&value) => value,
+            _ => {
+                tracing::warn!(name, raw, ?default, "unusable setting; using the default");
+                default
+            }
         }
     }
 }
 
-/// `TALLY_SELF_URL`: where `POST /test/{n}` sends its requests; unset or blank means the
-/// origin the caller used.
-pub fn self_url() -> Option<String> {
-    std::env::var("TALLY_SELF_URL")
-        .ok()
-        .map(|url| url.trim().to_string())
-        .filter(|url| !url.is_empty())
+/// A table of `template.yaml`: its logical id there and the variable that names it at run time.
+pub struct TableSpec {
+    pub logical_id: &'static str,
+    pub env: &'static str,
+}
+
+/// Every table Tally uses. The keys and indexes themselves are declared only in `template.yaml`.
+pub const TABLES: &[TableSpec] = &[
+    TableSpec {
+        logical_id: "VisitsTable",
+        env: "VISITS_TABLE",
+    },
+    TableSpec {
+        logical_id: "AdStatsTable",
+        env: "ADS_TABLE",
+    },
+    TableSpec {
+        logical_id: "LogsTable",
+        env: "LOGS_TABLE",
+    },
+    TableSpec {
+        logical_id: "PeopleTable",
+        env: "PEOPLE_TABLE",
+    },
+    TableSpec {
+        logical_id: "StatsTable",
+        env: "STATS_TABLE",
+    },
+];
+
+/// The physical table names the adapters use.
+#[derive(Debug, Clone)]
+pub struct TableNames {
+    pub visits: String,
+    pub ads: String,
+    pub logs: String,
+    pub people: String,
+    pub stats: String,
+}
+
+impl TableNames {
+    /// Resolves each table's name from its spec (env variable, prefix, ...).
+    pub fn resolve(name: impl Fn(&TableSpec) -> String) -> Self {
+        let by_id = |id: &str| {
+            TABLES
+                .iter()
+                .find(|t| t.logical_id == id)
+                .map(&name)
+                .unwrap_or_default()
+        };
+        TableNames {
+            visits: by_id("VisitsTable"),
+            ads: by_id("AdStatsTable"),
+            logs: by_id("LogsTable"),
+            people: by_id("PeopleTable"),
+            stats: by_id("StatsTable"),
+        }
+    }
+
+    /// The name of the table `spec` describes.
+    pub fn of(&self, spec: &TableSpec) -> &str {
+        match spec.logical_id {
+            "VisitsTable" => &self.visits,
+            "AdStatsTable" => &self.ads,
+            "LogsTable" => &self.logs,
+            "PeopleTable" => &self.people,
+            _ => &self.stats,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+
+    fn with(vars: &[(&str, &str)]) -> Config {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::read(&move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
 
     #[test]
-    fn unset_invalid_and_valid_values() {
-        let name = "TALLY_CONFIG_TEST_VALUE";
-        assert_eq!(env_or(name, 8u32, |n| *n > 0), 8);
-        std::env::set_var(name, "0");
-        assert_eq!(env_or(name, 8u32, |n| *n > 0), 8);
-        std::env::set_var(name, "x");
-        assert_eq!(env_or(name, 8u32, |n| *n > 0), 8);
-        std::env::set_var(name, " 16 ");
-        assert_eq!(env_or(name, 8u32, |n| *n > 0), 16);
-        std::env::remove_var(name);
+    fn numbers_out_of_range_or_unparsable_fall_back_to_the_default() {
+        assert_eq!(Config::default().ad_shards, 8);
+        for bad in ["0", "101", "x", ""] {
+            assert_eq!(with(&[("SDK_COUNTER_SHARDS", bad)]).ad_shards, 8, "{bad}");
+        }
+        assert_eq!(with(&[("SDK_COUNTER_SHARDS", " 16 ")]).ad_shards, 16);
+        assert_eq!(with(&[("VAST_TIMEOUT_MS", "60001")]).vast_timeout_ms, 3000);
+    }
+
+    #[test]
+    fn blank_optional_settings_are_unset_and_tables_default_to_logical_ids() {
+        let config = with(&[("TALLY_SELF_URL", "  "), ("STATS_TABLE", "t-stats")]);
+        assert_eq!(config.self_url, None);
+        assert_eq!(
+            with(&[("TALLY_SELF_URL", " http://x ")])
+                .self_url
+                .as_deref(),
+            Some("http://x")
+        );
+        assert_eq!(config.tables.stats, "t-stats");
+        assert_eq!(config.tables.visits, "VisitsTable");
+        for spec in TABLES {
+            assert_eq!(with(&[]).tables.of(spec), spec.logical_id);
+        }
+    }
+
+    /// The README's settings table lists exactly the variables declared here.
+    #[test]
+    fn the_readme_lists_every_setting() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("### Settings")
+            .nth(1)
+            .expect("README has a Settings section");
+        let listed: BTreeSet<&str> = section
+            .lines()
+            .skip_while(|line| !line.starts_with('|'))
+            .take_while(|line| line.starts_with('|'))
+            .filter_map(|line| line.split('|').nth(1))
+            .flat_map(|cell| cell.split('`').skip(1).step_by(2))
+            .collect();
+        assert_eq!(listed, names().collect::<BTreeSet<_>>());
+        assert!(SETTINGS.iter().all(|s| !s.meaning.is_empty()));
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tally::ads::dynamodb::DynamoAds;
 use tally::ads::{AdParams, AdStore, Counts, Event, Namespace, StatsKey};
-use tally::store::dynamodb::{client_for, number, s};
+use tally::store::dynamodb::{client_at, number, s};
 use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::{Api, Engine};
 
@@ -192,7 +192,7 @@ async fn dynamodb_spreads_sdk_counters_over_shards_and_reads_sum_them() {
 #[tokio::test]
 async fn dynamodb_counter_writes_are_not_resent_when_slow() {
     let slow = StubServer::start(Behaviour::SlowAwsJson(Duration::from_millis(2_500))).await;
-    let client = client_for(Some(&slow.base)).await;
+    let client = client_at(&slow.base).await;
     let store = DynamoAds::new(client, "AdStatsTable".into(), 8);
     store
         .record(Event::AdRequest, &params("alice", "1.0"))

@@ -7,7 +7,6 @@ use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tally::AppState;
 use tally_functions::routes::FALLBACK_FUNCTION;
 use tally_tests::dynamodb_server::DynamoServer;
 use tally_tests::events::EventRequest;
@@ -42,7 +41,7 @@ fn lambda_timeout(function: &str) -> Duration {
 /// The local API on `server`'s tables, with its ad server pointed at `stub`.
 async fn api_on(server: &DynamoServer, stub: &StubServer) -> Api {
     let names = server.create_tables().await;
-    let mut state = AppState::dynamodb(server.client().await, &names);
+    let mut state = tally_tests::dynamodb_state_on(server.client().await, names);
     state.ad_server = stub.ad_server(Duration::from_secs(3));
     Api::serve(state).await
 }

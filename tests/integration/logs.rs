@@ -391,9 +391,9 @@ on_every_engine!(
 
 #[tokio::test]
 async fn reads_and_writes_on_a_failing_store_are_503_with_retry_after() {
-    let dead = tally::store::dynamodb::client_for(Some("http://127.0.0.1:9")).await;
-    let tables = tally::store::dynamodb::TableNames::resolve(|spec| spec.logical_id.into());
-    let api = Api::serve(tally::AppState::dynamodb(dead, &tables)).await;
+    let dead = tally::store::dynamodb::client_at("http://127.0.0.1:9").await;
+    let tables = tally::config::TableNames::resolve(|spec| spec.logical_id.into());
+    let api = Api::serve(tally_tests::dynamodb_state_on(dead, tables)).await;
     let reply = post(&api, &sample()).await;
     assert_error(&reply, 503, "retry");
     assert_eq!(reply.header("retry-after"), Some("1"));

@@ -153,7 +153,11 @@ on_every_engine!(
 #[tokio::test]
 async fn a_retry_after_a_partial_write_completes_it_without_duplicates() {
     let (client, tables) = tally_tests::dynamodb_tables().await;
-    let api = Api::serve(tally::AppState::dynamodb(client.clone(), &tables)).await;
+    let api = Api::serve(tally_tests::dynamodb_state_on(
+        client.clone(),
+        tables.clone(),
+    ))
+    .await;
     let store = api.state.logs.as_ref();
     store.record(&sample(), 1_000).await.expect("record");
     let before = all(store, &LogFilter::default(), 100).await;

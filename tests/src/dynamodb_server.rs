@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
-use tally::store::dynamodb::{client_for, Client, TableNames};
+use tally::config::TableNames;
+use tally::store::dynamodb::{client_at, Client};
 use tokio::process::{Child, Command};
 
 pub struct DynamoServer {
@@ -32,7 +33,7 @@ impl DynamoServer {
 
     /// A client with the production timeouts and retries, for this server.
     pub async fn client(&self) -> Client {
-        client_for(Some(&self.endpoint())).await
+        client_at(&self.endpoint()).await
     }
 
     /// Creates every table of `template.yaml` (again, after a restart), named by logical id.

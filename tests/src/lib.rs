@@ -12,7 +12,8 @@ pub mod stub;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tally::store::dynamodb::{client_for, TableNames, TableSpec, TABLES};
+use tally::config::{Config, TableNames, TableSpec, TABLES};
+use tally::store::dynamodb::client_at;
 use tally::AppState;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
@@ -46,7 +47,7 @@ pub struct DynamoTables {
 
 impl DynamoTables {
     pub async fn create() -> Self {
-        let client = client_for(Some(&dynamodb_endpoint())).await;
+        let client = client_at(&dynamodb_endpoint()).await;
         let prefix = unique_prefix();
         let names = tally_local::schema::ensure_tables(&client, |spec| table_name(&prefix, spec))
             .await
@@ -67,13 +68,13 @@ impl DynamoTables {
     }
 
     pub fn state(self) -> AppState {
-        AppState::dynamodb(self.client, &self.names)
+        dynamodb_state_on(self.client, self.names)
     }
 
     /// Stores on these tables whose DynamoDB operations are recorded.
     pub fn recorded_state(self) -> (AppState, operations::OperationLog) {
         let (client, log) = operations::recorded(&self.client);
-        (AppState::dynamodb(client, &self.names), log)
+        (dynamodb_state_on(client, self.names), log)
     }
 }
 
@@ -87,6 +88,17 @@ pub async fn dynamodb_tables() -> (tally::store::dynamodb::Client, TableNames) {
     (tables.client, tables.names)
 }
 
+/// Stores on the given DynamoDB tables, every other setting at its default.
+pub fn dynamodb_state_on(client: tally::store::dynamodb::Client, tables: TableNames) -> AppState {
+    AppState::dynamodb(
+        client,
+        &Config {
+            tables,
+            ..Config::default()
+        },
+    )
+}
+
 /// Stores on fresh DynamoDB tables.
 pub async fn dynamodb_state() -> AppState {
     DynamoTables::create().await.state()
@@ -94,7 +106,11 @@ pub async fn dynamodb_state() -> AppState {
 
 /// Stores in an embedded database under `dir`.
 pub fn sqlite_state(dir: &std::path::Path) -> AppState {
-    AppState::sqlite(dir).expect("embedded store opens")
+    let config = Config {
+        data_dir: dir.to_path_buf(),
+        ..Config::default()
+    };
+    AppState::sqlite(&config).expect("embedded store opens")
 }
 
 /// The two engines every store-backed test runs on.

@@ -12,7 +12,6 @@
 //! write, so only that first write costs an index write.
 
 use super::{AdParams, AdStore, Counts, Event, Namespace, StatsKey};
-use crate::config::env_or;
 use crate::store::dynamodb::{
     batch_get, n, optional_number, query_up_to, s, string, write_once, Client, Item,
 };
@@ -20,9 +19,6 @@ use crate::StoreError;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
-/// The variable that sets how many items each SDK version's counter is spread over.
-pub const SHARDS_ENV: &str = "SDK_COUNTER_SHARDS";
-pub const DEFAULT_SHARDS: u32 = 8;
 /// One BatchGetItem reads at most 100 keys.
 pub const MAX_SHARDS: u32 = 100;
 
@@ -34,12 +30,6 @@ const DIRECTORY: &str = "sdk";
 const BATCH_GET_KEYS: usize = 100;
 const AD_REQUESTS: &str = "ad_requests";
 const IMPRESSIONS: &str = "impressions";
-
-/// `SDK_COUNTER_SHARDS`, 1..=100, default 8. It may grow, never shrink: a read sums only
-/// the shards below the current count.
-pub fn shards_from_env() -> u32 {
-    env_or(SHARDS_ENV, DEFAULT_SHARDS, |n| (1..=MAX_SHARDS).contains(n))
-}
 
 fn user_key(username: &str) -> String {
     format!("{}#{username}", Namespace::User.as_str())

@@ -1,18 +1,13 @@
 //! The ad server `/ad` fetches VAST XML from. Its URL and timeout are part of the state handed
-//! to handlers (built once from `VAST_URL` and `VAST_TIMEOUT_MS`), so each test can point its
-//! own state at its own stub server.
+//! to handlers (built once from the `Config`'s `VAST_URL` and `VAST_TIMEOUT_MS`), so each test
+//! can point its own state at its own stub server.
 
-use crate::config::env_or;
 use crate::ApiError;
 use reqwest::redirect::Policy;
 use std::time::Duration;
 
 /// The original service's ad server.
 pub const DEFAULT_URL: &str = "https://6u3td6zfza.execute-api.us-east-2.amazonaws.com/prod/ad/vast";
-pub const URL_ENV: &str = "VAST_URL";
-pub const TIMEOUT_ENV: &str = "VAST_TIMEOUT_MS";
-/// How long the whole upstream exchange (connect, answer, body) may take by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The largest answer passed on; a Lambda response must stay under 6 MB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -40,14 +35,6 @@ impl AdServer {
             timeout,
             client,
         }
-    }
-
-    /// From `VAST_URL` (default: the original ad server) and `VAST_TIMEOUT_MS` (default 3 s).
-    pub fn from_env() -> Self {
-        let url = std::env::var(URL_ENV).unwrap_or_else(|_| DEFAULT_URL.to_string());
-        let default_ms = DEFAULT_TIMEOUT.as_millis() as u64;
-        let ms = env_or(TIMEOUT_ENV, default_ms, |ms| (1..=60_000).contains(ms));
-        AdServer::new(url, Duration::from_millis(ms))
     }
 
     /// The ad server's body, unchanged. Non-2xx (a 3xx too) is 502; no answer in time is 504.

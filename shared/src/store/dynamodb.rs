@@ -1,6 +1,7 @@
 //! The DynamoDB engine: the client built once per container, table names, error mapping and
 //! the query helpers the service adapters share.
 
+use crate::config::Config;
 use crate::StoreError;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::{TimeoutConfig, TimeoutConfigBuilder};
@@ -16,73 +17,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// One DynamoDB item as the SDK returns it.
 pub type Item = HashMap<String, AttributeValue>;
-
-/// A table of `template.yaml`: its logical id there and the variable that names it at run time.
-pub struct TableSpec {
-    pub logical_id: &'static str,
-    pub env: &'static str,
-}
-
-/// Every table Tally uses. The keys and indexes themselves are declared only in `template.yaml`.
-pub const TABLES: &[TableSpec] = &[
-    TableSpec {
-        logical_id: "VisitsTable",
-        env: "VISITS_TABLE",
-    },
-    TableSpec {
-        logical_id: "AdStatsTable",
-        env: "ADS_TABLE",
-    },
-    TableSpec {
-        logical_id: "LogsTable",
-        env: "LOGS_TABLE",
-    },
-    TableSpec {
-        logical_id: "PeopleTable",
-        env: "PEOPLE_TABLE",
-    },
-    TableSpec {
-        logical_id: "StatsTable",
-        env: "STATS_TABLE",
-    },
-];
-
-/// The physical table names the adapters use.
-#[derive(Debug, Clone)]
-pub struct TableNames {
-    pub visits: String,
-    pub ads: String,
-    pub logs: String,
-    pub people: String,
-    pub stats: String,
-}
-
-impl TableNames {
-    /// Resolves each table's name from its spec (env variable, prefix, ...).
-    pub fn resolve(name: impl Fn(&TableSpec) -> String) -> Self {
-        let by_id = |id: &str| {
-            TABLES
-                .iter()
-                .find(|t| t.logical_id == id)
-                .map(&name)
-                .unwrap_or_default()
-        };
-        TableNames {
-            visits: by_id("VisitsTable"),
-            ads: by_id("AdStatsTable"),
-            logs: by_id("LogsTable"),
-            people: by_id("PeopleTable"),
-            stats: by_id("StatsTable"),
-        }
-    }
-
-    /// Names from the environment (`VISITS_TABLE`, ...), defaulting to the logical ids.
-    pub fn from_env() -> Self {
-        Self::resolve(|spec| {
-            std::env::var(spec.env).unwrap_or_else(|_| spec.logical_id.to_string())
-        })
-    }
-}
 
 /// The timeouts of every call: connecting, and the whole operation with its retries.
 fn timeouts() -> TimeoutConfigBuilder {
@@ -100,23 +34,19 @@ pub fn write_once() -> aws_sdk_dynamodb::config::Builder {
         .timeout_config(timeouts().disable_operation_attempt_timeout().build())
 }
 
-/// Builds the client once per container. `DYNAMODB_ENDPOINT` points it at a local server.
-pub async fn client_from_env() -> Client {
-    client_for(std::env::var("DYNAMODB_ENDPOINT").ok().as_deref()).await
-}
-
-/// A client for AWS, or for a DynamoDB-protocol server at `endpoint` (with dummy credentials
-/// and a default region when the environment configures none).
-pub async fn client_for(endpoint: Option<&str>) -> Client {
+/// Builds the client once per container: for AWS, or for the DynamoDB-protocol server at
+/// `DYNAMODB_ENDPOINT` (with dummy credentials and a default region when the environment
+/// configures none).
+pub async fn client(config: &Config) -> Client {
     let timeouts = timeouts()
         .operation_attempt_timeout(Duration::from_secs(2))
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)
         .retry_config(RetryConfig::standard().with_max_attempts(3));
-    if let Some(endpoint) = endpoint {
+    if let Some(endpoint) = &config.dynamodb_endpoint {
         loader = loader.endpoint_url(endpoint);
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        if !config.aws_access_key {
             loader = loader.credentials_provider(Credentials::new(
                 "local",
                 "local",
@@ -125,13 +55,20 @@ pub async fn client_for(endpoint: Option<&str>) -> Client {
                 "tally-local",
             ));
         }
-        if std::env::var_os("AWS_REGION").is_none()
-            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-        {
+        if !config.aws_region && !config.aws_default_region {
             loader = loader.region(Region::new("us-east-1"));
         }
     }
     Client::new(&loader.load().await)
+}
+
+/// A client for the DynamoDB-protocol server at `endpoint`, otherwise configured by default.
+pub async fn client_at(endpoint: &str) -> Client {
+    client(&Config {
+        dynamodb_endpoint: Some(endpoint.to_string()),
+        ..Config::default()
+    })
+    .await
 }
 
 impl<E, R> From<SdkError<E, R>> for StoreError

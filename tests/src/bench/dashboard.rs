@@ -25,7 +25,7 @@ pub struct RenderTime {
 
 /// Seeds a fresh embedded store under `dir` and times the page on it.
 pub async fn measure(dir: &std::path::Path) -> RenderTime {
-    let state = AppState::sqlite(dir).expect("embedded store");
+    let state = crate::sqlite_state(dir);
     seed(&state).await;
     let today = date::today();
     let _ = page::render(&load(&state, today).await);
