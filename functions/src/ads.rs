@@ -29,13 +29,17 @@ pub async fn impression(state: Arc<AppState>, req: Request) -> HandlerResult {
     ))
 }
 
-/// `GET /statistics`: `{"success": true, "<name>": stats}`. A user named `success` gets
-/// `{"success": stats}`, as a JSON object cannot hold the key twice (the original did the same).
+/// `GET /statistics`: `{"success": true, "<name>": stats, "stats": stats}`. The figures are
+/// always under `stats`; under the name too, unless the name is `success`, whose flag it would
+/// replace (a user named `stats` finds the same figures under the one key).
 pub async fn statistics(state: Arc<AppState>, req: Request) -> HandlerResult {
     let key = StatsKey::parse(|name| query_param(&req, name))?;
-    let stats = ads::statistics(state.ads.as_ref(), &key).await?;
+    let stats = json!(ads::statistics(state.ads.as_ref(), &key).await?);
     let mut body = Map::new();
     body.insert("success".into(), Value::Bool(true));
-    body.insert(key.name, json!(stats));
+    if key.name != "success" {
+        body.insert(key.name, stats.clone());
+    }
+    body.insert("stats".into(), stats);
     Ok(json(StatusCode::OK, &body))
 }

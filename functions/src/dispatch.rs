@@ -6,6 +6,7 @@ use crate::{fallback, AppState, HandlerResult, Request};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use tally::http::request::screen;
 
 pub type BoxedHandler =
     fn(Arc<AppState>, Request) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>>;
@@ -20,6 +21,13 @@ macro_rules! boxed {
 
 /// What answers a request that matches no route: API Gateway's `$default` route.
 pub const FALLBACK_HANDLER: BoxedHandler = boxed!(fallback::handle);
+
+/// Runs `handler` on a request that passed `screen` (what every route may read is readable);
+/// the local API and every Lambda binary call handlers through this.
+pub async fn call(handler: BoxedHandler, state: Arc<AppState>, req: Request) -> HandlerResult {
+    screen(&req)?;
+    handler(state, req).await
+}
 
 /// The handler of the binary called `function`.
 pub fn handler(function: &str) -> Option<BoxedHandler> {

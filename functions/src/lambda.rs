@@ -2,7 +2,7 @@
 //! Embedded Metric Format metrics (cold start, requests, latency), the settings read and the
 //! stores built once, and the handler wrapped so that every error becomes its HTTP response.
 
-use crate::dispatch::BoxedHandler;
+use crate::dispatch::{call, BoxedHandler};
 use crate::{AppState, Request};
 use lambda_http::{service_fn, Error};
 use metrics_cloudwatch_embedded::lambda::service::run_http;
@@ -53,7 +53,7 @@ async fn measured(
     req: Request,
 ) -> tally::http::Response {
     let started = Instant::now();
-    let resp = respond(handler(state, req).await);
+    let resp = respond(call(handler, state, req).await);
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let status = resp.status().as_u16();
     tracing::info!(status, ms, "request");

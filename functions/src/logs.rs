@@ -4,13 +4,13 @@ use crate::{AppState, HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use serde_json::json;
 use std::sync::Arc;
-use tally::http::request::{json_object, query_param};
+use tally::http::request::{json_body, query_param};
 use tally::http::response::json;
-use tally::logs::{cursor_scope, record as record_actions, LogFilter, LogPositions};
+use tally::logs::{cursor_scope, record as record_actions, LogFilter, LogPage, LogPositions};
 
 /// `POST /log`
 pub async fn record(state: Arc<AppState>, req: Request) -> HandlerResult {
-    let stored = record_actions(state.logs.as_ref(), &json_object(&req)?).await?;
+    let stored = record_actions(state.logs.as_ref(), json_body(&req)?).await?;
     Ok(json(
         StatusCode::OK,
         &json!({"success": true, "stored": stored}),
@@ -31,9 +31,9 @@ pub async fn query(state: Arc<AppState>, req: Request) -> HandlerResult {
         .logs
         .find(&filter, page.after.as_ref(), page.limit)
         .await?;
-    let mut body = json!({ "result": found.items });
-    if let Some(next) = found.next {
-        body["nextCursor"] = state.cursors.encode(&scope, &next).into();
-    }
+    let body = LogPage {
+        result: found.items,
+        next_cursor: found.next.map(|next| state.cursors.encode(&scope, &next)),
+    };
     Ok(json(StatusCode::OK, &body))
 }

@@ -4,7 +4,9 @@
 //! Matching a request follows HTTP API semantics (`{name}` is one segment, `{name+}` the rest).
 
 use crate::dispatch::BoxedHandler;
-use percent_encoding::percent_decode_str;
+use std::collections::HashMap;
+use tally::http::request::percent_decoded;
+use tally::ApiError;
 
 /// One API Gateway route and the binary (Lambda function) that serves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +66,7 @@ pub enum Match {
         route: &'static Route,
         /// The route's position in `ROUTES`, and so its handler's in `HANDLERS`.
         index: usize,
+        /// The path parameters as they appear in the path, still percent-encoded.
         params: Vec<(String, String)>,
     },
     /// The path exists, but not for this method; `allow` lists the methods it has.
@@ -73,7 +76,7 @@ pub enum Match {
     NotFound,
 }
 
-/// Matches one path against a template, returning the decoded path parameters.
+/// Matches one path against a template, returning the raw path parameters.
 fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
     let mut params = Vec::new();
     let mut segments = path.split('/');
@@ -84,12 +87,12 @@ fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
             if rest.is_empty() {
                 return None;
             }
-            params.push((name.to_string(), decode(&rest)));
+            params.push((name.to_string(), rest));
             return Some(params);
         }
         let segment = segments.next()?;
         match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            Some(name) if !segment.is_empty() => params.push((name.to_string(), decode(segment))),
+            Some(name) if !segment.is_empty() => params.push((name.to_string(), segment.into())),
             Some(_) => return None,
             None if part == segment => {}
             None => return None,
@@ -98,8 +101,16 @@ fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
     segments.next().is_none().then_some(params)
 }
 
-fn decode(raw: &str) -> String {
-    percent_decode_str(raw).decode_utf8_lossy().into_owned()
+/// Percent-decodes path parameters as API Gateway does; one that is not UTF-8 once decoded is
+/// a 400 naming it (never decoded lossily, so `%FF` and `%EF%BF%BD` stay different ids).
+pub fn decode_params(params: Vec<(String, String)>) -> Result<HashMap<String, String>, ApiError> {
+    params
+        .into_iter()
+        .map(|(name, raw)| {
+            let value = percent_decoded(&name, raw.as_bytes(), false)?;
+            Ok((name, value))
+        })
+        .collect()
 }
 
 /// Finds the route for a request. A path that matches no route is tried once more without its
@@ -119,7 +130,8 @@ fn find_exact(method: &str, path: &str) -> Match {
     let mut allow = Vec::new();
     for (index, route) in ROUTES.iter().enumerate() {
         if let Some(params) = match_path(route.path, path) {
-            if route.method.eq_ignore_ascii_case(method) {
+            // Methods are case-sensitive (RFC 9110, section 9.1): `post` is not `POST`.
+            if route.method == method {
                 return Match::Found {
                     route,
                     index,
@@ -147,14 +159,41 @@ mod tests {
         }
     }
 
+    fn decoded(path: &str) -> Result<HashMap<String, String>, ApiError> {
+        decode_params(params("GET", path).expect("a route"))
+    }
+
     #[test]
-    fn path_parameters_are_one_decoded_segment() {
+    fn path_parameters_are_one_segment_decoded_strictly() {
+        assert_eq!(decoded("/counters/al%20ice").unwrap()["id"], "al ice");
+        assert_eq!(decoded("/counters/a+b").unwrap()["id"], "a+b");
         assert_eq!(
-            params("GET", "/counters/al%20ice"),
-            Some(vec![("id".into(), "al ice".into())])
+            decoded("/counters/zz%EF%BF%BD").unwrap()["id"],
+            "zz\u{FFFD}"
         );
+        for bad in [
+            "/counters/zz%FF",
+            "/counters/%C3",
+            "/ids/lastname/%ED%A0%80",
+        ] {
+            let err = decoded(bad).expect_err(bad);
+            assert!(err.to_string().contains("not valid UTF-8"), "{err}");
+        }
         assert_eq!(params("GET", "/counters/"), None);
         assert_eq!(params("GET", "/counters/a/b"), None);
+    }
+
+    #[test]
+    fn methods_are_case_sensitive() {
+        for method in ["post", "Post", "pOST"] {
+            assert_eq!(
+                find(method, "/counters/x"),
+                Match::WrongMethod {
+                    allow: vec!["POST", "GET"]
+                },
+                "{method}"
+            );
+        }
     }
 
     #[test]

@@ -16,8 +16,8 @@ use tally::http::request::parse_query;
 use tally::http::response::{error, respond, text, Response};
 use tally::http::{Request, MAX_BODY_BYTES};
 use tally::{ApiError, AppState};
-use tally_functions::dispatch::{BoxedHandler, FALLBACK_HANDLER};
-use tally_functions::routes::{find, Match, HANDLERS};
+use tally_functions::dispatch::{call, BoxedHandler, FALLBACK_HANDLER};
+use tally_functions::routes::{decode_params, find, Match, HANDLERS};
 use tokio::net::TcpListener;
 
 /// The OpenAPI document, served by the local API (only) at `OPENAPI_PATH`.
@@ -116,7 +116,9 @@ pub fn event(parts: lambda_http::http::request::Parts, bytes: Vec<u8>) -> Reques
         Body::from(bytes)
     };
     let mut query: HashMap<String, Vec<String>> = HashMap::new();
-    for (name, value) in parse_query(parts.uri.query().unwrap_or_default()) {
+    // A query that does not decode is refused by `screen` before any handler runs.
+    let pairs = parse_query(parts.uri.query().unwrap_or_default()).unwrap_or_default();
+    for (name, value) in pairs {
         query.entry(name).or_default().push(value);
     }
     let raw_path = parts.uri.path().to_string();
@@ -136,6 +138,9 @@ pub async fn route(state: Arc<AppState>, event: Request) -> Response {
     };
     let (handle, params): (BoxedHandler, _) =
         found.unwrap_or_else(|| (FALLBACK_HANDLER, Vec::new()));
-    let params: HashMap<String, String> = params.into_iter().collect();
-    respond(handle(state, event.with_path_parameters(params)).await)
+    let params = match decode_params(params) {
+        Ok(params) => params,
+        Err(err) => return error(&err),
+    };
+    respond(call(handle, state, event.with_path_parameters(params)).await)
 }

@@ -110,7 +110,7 @@ async fn grow(state: &tally::AppState, from: usize, n: usize) {
         .collect();
     let body =
         serde_json::json!({"userId": "u", "sessionId": format!("s{from}"), "actions": actions});
-    tally::logs::record(state.logs.as_ref(), body.as_object().expect("object"))
+    tally::logs::record(state.logs.as_ref(), body.to_string().as_bytes())
         .await
         .expect("log");
 }

@@ -6,7 +6,7 @@ use tally::logs::{LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
 use tally_tests::{Api, Engine};
 
 fn batch(body: Value) -> LogBatch {
-    LogBatch::parse(body.as_object().expect("object")).expect("valid batch")
+    LogBatch::parse(body.to_string().as_bytes()).expect("valid batch")
 }
 
 fn sample() -> LogBatch {
@@ -54,7 +54,7 @@ async fn recording_the_same_request_twice_stores_each_action_once(engine: Engine
     assert_eq!(found[0].time, "2018-10-18T21:37:28-06:00");
     assert_eq!(
         found[0].properties,
-        json!({"locationX": 52, "locationY": 11})
+        json!({"locationX": 52, "locationY": 11}).to_string()
     );
     assert_eq!(
         (found[0].user_id.as_str(), found[0].session_id.as_str()),

@@ -24,6 +24,7 @@ mod events;
 mod exactness;
 mod faults;
 mod fuzz;
+mod hardening;
 mod lambda;
 mod logs;
 mod logs_store;

@@ -5,6 +5,8 @@ use crate::ApiError;
 use lambda_http::http::header::{CONTENT_TYPE, HOST};
 use lambda_http::http::uri::Authority;
 use lambda_http::RequestExt;
+use percent_encoding::percent_decode;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// A path parameter that the route template guarantees; missing means a routing bug upstream.
@@ -21,11 +23,53 @@ pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .filter(|value| !value.is_empty())
 }
 
-/// Splits a query string into decoded name/value pairs, in order.
-pub fn parse_query(query: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.as_bytes())
-        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+/// Percent-decodes `raw` (`+` is a space when `plus_is_space`) into text; bytes that are not
+/// UTF-8 once decoded are a 400 naming `field`, never replaced, so two raw values never meet.
+pub fn percent_decoded(field: &str, raw: &[u8], plus_is_space: bool) -> Result<String, ApiError> {
+    let spaced: Cow<[u8]> = if plus_is_space && raw.contains(&b'+') {
+        Cow::Owned(
+            raw.iter()
+                .map(|&b| if b == b'+' { b' ' } else { b })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(raw)
+    };
+    let bytes: Vec<u8> = percent_decode(&spaced).collect();
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::field(field, "is not valid UTF-8 once percent-decoded"))
+}
+
+/// Splits `application/x-www-form-urlencoded` text (a query string or a form body) into decoded
+/// name/value pairs, in order. A name that is not UTF-8 is reported as `<what> parameter name`.
+pub fn parse_form(what: &str, bytes: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    bytes
+        .split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, &pair[pair.len()..]),
+            };
+            let name = percent_decoded(&format!("{what} parameter name"), name, true)?;
+            let value = percent_decoded(&name, value, true)?;
+            Ok((name, value))
+        })
         .collect()
+}
+
+/// Splits a query string into decoded name/value pairs, in order; see `parse_form`.
+pub fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    parse_form("query", query.as_bytes())
+}
+
+/// Checks what every route may read before its handler runs: each query name and value must
+/// decode to UTF-8. The Lambda runtime decodes the query lossily into the parameters that
+/// `query_param` reads, so this check is what keeps `%FF` and `%EF%BF%BD` apart.
+pub fn screen(req: &Request) -> Result<(), ApiError> {
+    parse_query(req.uri().query().unwrap_or_default())?;
+    media_type(req)?;
+    Ok(())
 }
 
 /// The raw body, refused with 413 above 1 MiB.
@@ -37,17 +81,25 @@ pub fn body_bytes(req: &Request) -> Result<&[u8], ApiError> {
     Ok(bytes)
 }
 
-/// The media type of the request without parameters, lower-cased; `None` when absent.
-fn media_type(req: &Request) -> Option<String> {
-    let value = req.headers().get(CONTENT_TYPE)?.to_str().ok()?;
+/// The media type of the request without parameters, lower-cased; `None` when absent. A
+/// value that is not visible ASCII cannot be read, and is a 415 rather than "absent".
+fn media_type(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(CONTENT_TYPE) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| {
+        ApiError::UnsupportedMediaType(
+            "Content-Type: is not visible ASCII; send application/json or no Content-Type".into(),
+        )
+    })?;
     let essence = value.split(';').next().unwrap_or_default().trim();
-    Some(essence.to_ascii_lowercase())
+    Ok(Some(essence.to_ascii_lowercase()))
 }
 
 /// An `application/x-www-form-urlencoded` body as a map (the first value of each name wins).
 pub fn form_body(req: &Request) -> Result<HashMap<String, String>, ApiError> {
     let bytes = body_bytes(req)?;
-    match media_type(req).as_deref() {
+    match media_type(req)?.as_deref() {
         Some("application/x-www-form-urlencoded") => {}
         _ => {
             return Err(ApiError::UnsupportedMediaType(
@@ -56,25 +108,30 @@ pub fn form_body(req: &Request) -> Result<HashMap<String, String>, ApiError> {
         }
     }
     let mut fields = HashMap::new();
-    for (name, value) in form_urlencoded::parse(bytes) {
-        fields
-            .entry(name.into_owned())
-            .or_insert_with(|| value.into_owned());
+    for (name, value) in parse_form("form", bytes)? {
+        fields.entry(name).or_insert(value);
     }
     Ok(fields)
 }
 
 /// A JSON object body: `application/json` or no content type, else 415; not an object, 400.
 pub fn json_object(req: &Request) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    parse_object(json_body(req)?)
+}
+
+/// The raw bytes of a JSON body (`application/json` or no content type, else 415), unparsed.
+pub fn json_body(req: &Request) -> Result<&[u8], ApiError> {
     let bytes = body_bytes(req)?;
-    match media_type(req).as_deref() {
-        None | Some("application/json") => {}
-        Some(other) => {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "body: expected application/json, got {other}"
-            )))
-        }
+    match media_type(req)?.as_deref() {
+        None | Some("application/json") => Ok(bytes),
+        Some(other) => Err(ApiError::UnsupportedMediaType(format!(
+            "body: expected application/json, got {other}"
+        ))),
     }
+}
+
+/// Parses bytes as a JSON object; anything else is a 400 naming the body.
+pub fn parse_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     match serde_json::from_slice(bytes) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::field("body", "must be a JSON object")),
@@ -165,6 +222,54 @@ mod tests {
             Err(ApiError::UnsupportedMediaType(_))
         ));
         assert!(json_object(&request(Some("application/json"), br#"{"a":1}"#)).is_ok());
+    }
+
+    #[test]
+    fn forms_and_queries_decode_strictly_naming_the_field() {
+        assert_eq!(
+            parse_form("query", b"a=1+2&&b=%C3%A9&c&a=x").unwrap(),
+            [("a", "1 2"), ("b", "é"), ("c", ""), ("a", "x")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
+        for (raw, field) in [
+            (&b"username=A%FF"[..], "username: "),
+            (b"a=1&u=%C3", "u: "),
+            (b"%FF=1", "query parameter name: "),
+            (b"k=\xff", "k: "),
+        ] {
+            let err = parse_form("query", raw).expect_err("not UTF-8");
+            assert!(err.to_string().starts_with(field), "{err}");
+        }
+        let err = form_body(&request(
+            Some("application/x-www-form-urlencoded"),
+            b"id=zz%FF",
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "id: is not valid UTF-8 once percent-decoded"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_content_type_is_415_never_absent() {
+        for value in [
+            &b"text/plain; charset=\xe9"[..],
+            b"application/json\x80",
+            b"\xff",
+        ] {
+            let mut req = request(None, b"{}");
+            let header = lambda_http::http::HeaderValue::from_bytes(value).expect("header bytes");
+            req.headers_mut().insert(CONTENT_TYPE, header);
+            assert!(matches!(
+                json_object(&req),
+                Err(ApiError::UnsupportedMediaType(_))
+            ));
+            assert!(matches!(
+                screen(&req),
+                Err(ApiError::UnsupportedMediaType(_))
+            ));
+        }
     }
 
     fn with_headers(headers: &[(&'static str, &str)]) -> Request {

@@ -1,11 +1,13 @@
 //! `POST /log` bodies: the whole body is validated into a `LogBatch` before anything is stored,
 //! and the request gets an id derived from its JSON, so a client's retry is recognised.
 
+use super::exact::canonical;
 use super::keys::order_key;
 use super::Instant;
 use crate::ApiError;
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 pub const MAX_ACTIONS: usize = 1000;
 pub const MAX_ID_CHARS: usize = 256;
@@ -31,42 +33,43 @@ pub struct LogBatch {
     pub actions: Vec<NewAction>,
 }
 
+/// The members of a JSON object, each as the raw text sent (numbers are never parsed here).
+type Members<'a> = BTreeMap<String, &'a RawValue>;
+
 impl LogBatch {
-    /// Validates a whole body; the error names the first failing place (`actions[2].time`).
-    pub fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
-        let user_id = bounded(
-            "userId",
-            required_str(body, "userId", "userId")?,
-            MAX_ID_CHARS,
-        )?;
-        let session_id = bounded(
-            "sessionId",
-            required_str(body, "sessionId", "sessionId")?,
-            MAX_ID_CHARS,
-        )?;
-        let actions = match body.get("actions") {
-            None | Some(Value::Null) => &[][..],
-            Some(Value::Array(list)) if list.len() <= MAX_ACTIONS => list.as_slice(),
-            Some(Value::Array(list)) => {
-                return Err(ApiError::field(
-                    "actions",
-                    format!(
-                        "at most {MAX_ACTIONS} actions per request (got {})",
-                        list.len()
-                    ),
-                ))
-            }
-            Some(_) => return Err(ApiError::field("actions", "must be an array")),
+    /// Validates a whole JSON body; the error names the first failing place (`actions[2].time`).
+    /// It is read as raw text, so `properties` keep every number exactly as sent.
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let raw: &RawValue = serde_json::from_slice(body)
+            .map_err(|err| ApiError::field("body", format!("is not valid JSON ({err})")))?;
+        let members: Members = serde_json::from_str(raw.get())
+            .map_err(|_| ApiError::field("body", "must be a JSON object"))?;
+        let user_id = required_str(&members, "userId", "userId")?;
+        let session_id = required_str(&members, "sessionId", "sessionId")?;
+        let actions: Vec<&RawValue> = match members.get("actions") {
+            None => Vec::new(),
+            Some(list) => serde_json::from_str::<Option<Vec<&RawValue>>>(list.get())
+                .map_err(|_| ApiError::field("actions", "must be an array"))?
+                .unwrap_or_default(),
         };
+        if actions.len() > MAX_ACTIONS {
+            return Err(ApiError::field(
+                "actions",
+                format!(
+                    "at most {MAX_ACTIONS} actions per request (got {})",
+                    actions.len()
+                ),
+            ));
+        }
         let actions = actions
             .iter()
             .enumerate()
             .map(|(i, action)| NewAction::parse(&format!("actions[{i}]"), action))
             .collect::<Result<_, _>>()?;
         Ok(LogBatch {
-            request: request_id(body),
-            user_id: user_id.to_string(),
-            session_id: session_id.to_string(),
+            request: request_id(raw)?,
+            user_id: bounded("userId", &user_id, MAX_ID_CHARS)?.to_string(),
+            session_id: bounded("sessionId", &session_id, MAX_ID_CHARS)?.to_string(),
             actions,
         })
     }
@@ -81,37 +84,29 @@ impl LogBatch {
 }
 
 impl NewAction {
-    fn parse(place: &str, value: &Value) -> Result<Self, ApiError> {
-        let action = value
-            .as_object()
-            .ok_or_else(|| ApiError::field(place, "must be an object"))?;
+    fn parse(place: &str, value: &RawValue) -> Result<Self, ApiError> {
+        let action: Members = serde_json::from_str(value.get())
+            .map_err(|_| ApiError::field(place, "must be an object"))?;
         let time_field = format!("{place}.time");
-        let time = Instant::parse(&time_field, required_str(action, "time", &time_field)?)?;
+        let time = Instant::parse(&time_field, &required_str(&action, "time", &time_field)?)?;
         let type_field = format!("{place}.type");
-        let kind = bounded(
-            &type_field,
-            required_str(action, "type", &type_field)?,
-            MAX_TYPE_CHARS,
-        )?;
+        let kind = required_str(&action, "type", &type_field)?;
         Ok(NewAction {
             time,
-            kind: kind.to_string(),
-            properties: properties(action, &format!("{place}.properties"))?,
+            kind: bounded(&type_field, &kind, MAX_TYPE_CHARS)?.to_string(),
+            properties: properties(&action, &format!("{place}.properties"))?,
         })
     }
 }
 
 /// A string member that must be present (`null` counts as absent).
-fn required_str<'a>(
-    object: &'a Map<String, Value>,
-    name: &str,
-    field: &str,
-) -> Result<&'a str, ApiError> {
-    match object.get(name) {
-        None | Some(Value::Null) => Err(ApiError::field(field, "is required")),
-        Some(Value::String(text)) => Ok(text),
-        Some(_) => Err(ApiError::field(field, "must be a string")),
-    }
+fn required_str(object: &Members, name: &str, field: &str) -> Result<String, ApiError> {
+    let raw = object
+        .get(name)
+        .ok_or_else(|| ApiError::field(field, "is required"))?;
+    serde_json::from_str::<Option<String>>(raw.get())
+        .map_err(|_| ApiError::field(field, "must be a string"))?
+        .ok_or_else(|| ApiError::field(field, "is required"))
 }
 
 /// `text` if it has 1 to `max` characters (code points).
@@ -126,12 +121,16 @@ pub fn bounded<'a>(field: &str, text: &'a str, max: usize) -> Result<&'a str, Ap
     Ok(text)
 }
 
-/// The properties object as JSON text: `{}` when absent or null, at most 16 KiB.
-fn properties(action: &Map<String, Value>, field: &str) -> Result<String, ApiError> {
-    let text = match action.get("properties") {
-        None | Some(Value::Null) => return Ok("{}".to_string()),
-        Some(object @ Value::Object(_)) => object.to_string(),
-        Some(_) => return Err(ApiError::field(field, "must be a JSON object")),
+/// The properties object as canonical JSON text with its numbers as sent: `{}` when absent or
+/// null, at most 16 KiB.
+fn properties(action: &Members, field: &str) -> Result<String, ApiError> {
+    let Some(raw) = action.get("properties") else {
+        return Ok("{}".to_string());
+    };
+    let text = match raw.get().trim().as_bytes().first() {
+        Some(b'n') => return Ok("{}".to_string()),
+        Some(b'{') => canonical(raw).map_err(|err| ApiError::field(field, err))?,
+        _ => return Err(ApiError::field(field, "must be a JSON object")),
     };
     if text.len() > MAX_PROPERTIES_BYTES {
         return Err(ApiError::field(
@@ -145,22 +144,23 @@ fn properties(action: &Map<String, Value>, field: &str) -> Result<String, ApiErr
     Ok(text)
 }
 
-/// SHA-256 of the body's canonical JSON (object keys sorted, no spaces), first 16 bytes in hex.
-fn request_id(body: &Map<String, Value>) -> String {
-    let canonical = Value::Object(body.clone()).to_string();
-    Sha256::digest(canonical.as_bytes())[..16]
+/// SHA-256 of the body's canonical JSON (keys sorted, no spaces, numbers as sent), first 16
+/// bytes in hex: bodies that differ in any digit are different requests.
+fn request_id(body: &RawValue) -> Result<String, ApiError> {
+    let canonical = canonical(body).map_err(|err| ApiError::field("body", err))?;
+    Ok(Sha256::digest(canonical.as_bytes())[..16]
         .iter()
         .map(|byte| format!("{byte:02x}"))
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn parse(body: Value) -> Result<LogBatch, ApiError> {
-        LogBatch::parse(body.as_object().expect("object"))
+        LogBatch::parse(body.to_string().as_bytes())
     }
 
     fn sample() -> Value {

@@ -59,7 +59,7 @@ mod tests {
             {"time": "2018-10-19T01:00:00Z", "type": "CLICK"},
             {"time": "2018-10-18T23:00:00Z", "type": "VIEW"},
         ]});
-        let batch = LogBatch::parse(body.as_object().expect("object")).expect("valid");
+        let batch = LogBatch::parse(body.to_string().as_bytes()).expect("valid");
         let day = |day: &str, kind: &str, count| DailyCount {
             day: day.into(),
             kind: kind.into(),

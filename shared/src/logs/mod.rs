@@ -4,6 +4,7 @@
 pub mod body;
 pub mod daily;
 pub mod dynamodb;
+pub mod exact;
 pub mod instant;
 pub mod keys;
 #[cfg(feature = "embedded")]
@@ -19,7 +20,6 @@ use crate::{ApiError, StoreError};
 use async_trait::async_trait;
 use body::{bounded, MAX_ID_CHARS, MAX_TYPE_CHARS};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 /// One stored action as `GET /log` returns it; `time` is the text that was sent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,7 +30,9 @@ pub struct LogEntry {
     pub time: String,
     #[serde(rename = "type")]
     pub kind: String,
-    pub properties: Value,
+    /// The properties object as stored: canonical JSON text with every number as sent.
+    #[serde(serialize_with = "exact::as_json")]
+    pub properties: String,
 }
 
 impl LogEntry {
@@ -42,7 +44,7 @@ impl LogEntry {
         kind: String,
         properties: &str,
     ) -> Result<Self, StoreError> {
-        let properties = serde_json::from_str(properties).map_err(|err| {
+        serde_json::from_str::<&serde_json::value::RawValue>(properties).map_err(|err| {
             StoreError::Unavailable(format!("stored properties are not JSON: {err}"))
         })?;
         Ok(LogEntry {
@@ -50,9 +52,19 @@ impl LogEntry {
             session_id,
             time,
             kind,
-            properties,
+            properties: properties.to_string(),
         })
     }
+}
+
+/// The body of `GET /log`. Serialized straight to text (never through `serde_json::Value`), so
+/// each entry's `properties` are written exactly as stored.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogPage {
+    pub result: Vec<LogEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// What `GET /log` selects: every part optional, values compared exactly, times as instants.
@@ -143,7 +155,7 @@ pub trait LogStore: Send + Sync {
 }
 
 /// `POST /log`: validates the whole body, then stores its actions; returns how many it has.
-pub async fn record(store: &dyn LogStore, body: &Map<String, Value>) -> Result<usize, ApiError> {
+pub async fn record(store: &dyn LogStore, body: &[u8]) -> Result<usize, ApiError> {
     let batch = LogBatch::parse(body)?;
     if !batch.actions.is_empty() {
         store.record(&batch, now_nanos()).await?;

@@ -6,13 +6,19 @@ use time::{Date, Month, OffsetDateTime};
 /// Age at third-grade graduation; an estimate adds the whole years since.
 pub const AGE_AT_GRADUATION: u32 = 9;
 
+/// The earliest graduation date accepted (the contract's floor: older is a typo, not a person).
+const EARLIEST: Date = match Date::from_calendar_date(1900, Month::January, 1) {
+    Ok(date) => date,
+    Err(_) => panic!("1900-01-01 is a date"),
+};
+
 /// Today's date in UTC.
 pub fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
 /// Parses `YYYY-MM-DD`, `M/D/YY` or `M/D/YYYY` (leading zeros allowed); a date after `today` is
-/// refused. A two-digit year is the latest year ending in those digits that is not in the future.
+/// refused, and so is one before 1900-01-01. A two-digit year is the latest year ending in those digits that is not in the future.
 pub fn parse(raw: &str, today: Date) -> Result<Date, String> {
     let date = match (split3(raw, '-'), split3(raw, '/')) {
         (Some(parts), _) => iso(parts),
@@ -22,6 +28,9 @@ pub fn parse(raw: &str, today: Date) -> Result<Date, String> {
     .ok_or_else(|| format!("{raw:?} is not a date of the form YYYY-MM-DD, M/D/YY or M/D/YYYY"))?;
     if date > today {
         return Err(format!("{raw:?} is in the future"));
+    }
+    if date < EARLIEST {
+        return Err(format!("{raw:?} is before 1900-01-01"));
     }
     Ok(date)
 }
@@ -109,6 +118,16 @@ pub(crate) mod tests {
         assert_eq!(parsed("6/25/01"), "2001-06-25");
         assert_eq!(parsed("06/05/2001"), "2001-06-05");
         assert_eq!(parsed("1/1/03"), "2003-01-01");
+    }
+
+    #[test]
+    fn dates_before_1900_are_refused() {
+        for raw in ["0000-01-01", "1899-12-31", "12/31/1899", "1/1/0001"] {
+            let err = parse(raw, day(TODAY)).expect_err(raw);
+            assert!(err.contains("before 1900-01-01"), "{err}");
+        }
+        assert_eq!(parsed("1900-01-01"), "1900-01-01");
+        assert_eq!(parsed("1/1/1900"), "1900-01-01");
     }
 
     #[test]

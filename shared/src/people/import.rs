@@ -179,7 +179,7 @@ fn row(record: &ByteRecord, today: Date) -> Result<Person, ApiError> {
         graduated: Some(cells[5]),
     };
     Ok(Person {
-        id: PersonId::new(id)?.get(),
+        id: PersonId::chosen(id)?.get(),
         details: Details::new(raw, today)?,
     })
 }

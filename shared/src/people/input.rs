@@ -71,7 +71,9 @@ pub fn from_json(
     body: &Map<String, Value>,
     today: Date,
 ) -> Result<(Option<PersonId>, Details), ApiError> {
-    let id = json_integer(body, "ID")?.map(PersonId::new).transpose()?;
+    let id = json_integer(body, "ID")?
+        .map(PersonId::chosen)
+        .transpose()?;
     let raw = Raw {
         first: json_text(body, "First")?,
         last: json_text(body, "Last")?,
@@ -82,12 +84,16 @@ pub fn from_json(
     Ok((id, Details::new(raw, today)?))
 }
 
-/// A JSON integer or null/absent; a fraction, a string or anything else is refused.
+/// A JSON integer or null/absent; a fraction, a string or anything else is refused. `-0` is
+/// the integer 0 (the JSON parser reads it as the float -0.0, which is therefore taken as 0).
 fn json_integer(body: &Map<String, Value>, field: &str) -> Result<Option<i64>, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) if n.is_i64() || n.is_u64() => {
             Ok(Some(n.as_i64().unwrap_or(i64::MAX)))
+        }
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => {
+            Ok(Some(0))
         }
         Some(other) => Err(ApiError::field(
             field,
@@ -155,11 +161,14 @@ mod tests {
             check(json!({"Last": "x", "Age": 150})).expect("150").1.age,
             Some(150)
         );
+        let minus_zero: Value = serde_json::from_str(r#"{"Last": "x", "Age": -0}"#).expect("JSON");
+        assert_eq!(check(minus_zero).expect("-0 is 0").1.age, Some(0));
         for bad in [
             json!(151),
             json!(-1),
             json!(30.5),
             json!(30.0),
+            json!(0.0),
             json!("30"),
             json!(true),
             json!(u64::MAX),
@@ -170,19 +179,20 @@ mod tests {
     }
 
     #[test]
-    fn ids_must_be_positive_integers_below_2_pow_53() {
+    fn chosen_ids_are_positive_integers_of_at_most_2_pow_31_minus_1() {
         for bad in [
             json!(0),
             json!(-3),
-            json!(9007199254740992u64),
+            json!(2147483648u64),
+            json!(9007199254740991u64),
             json!("5"),
             json!(1.5),
         ] {
             let msg = message(json!({"Last": "x", "ID": bad}));
             assert!(msg.starts_with("ID: "), "{msg}");
         }
-        let max = check(json!({"Last": "x", "ID": 9007199254740991u64})).expect("max id");
-        assert_eq!(max.0.map(PersonId::get), Some(9007199254740991));
+        let max = check(json!({"Last": "x", "ID": 2147483647u64})).expect("max id");
+        assert_eq!(max.0.map(PersonId::get), Some(2147483647));
     }
 
     #[test]

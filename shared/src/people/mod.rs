@@ -21,6 +21,9 @@ use time::Date;
 pub const DATE_FIELD: &str = "Date of 3rd Grade Graduation";
 /// Ids are positive integers below 2^53, so every JSON client reads them exactly.
 pub const MAX_ID: u64 = (1 << 53) - 1;
+/// The largest `ID` a client may choose: the range of the original MySQL `INT` column. Kept
+/// far below `MAX_ID`, so no client can take the ids that assignment hands out.
+pub const MAX_CHOSEN_ID: u64 = (1 << 31) - 1;
 /// The longest last-name key an index can hold; longer lookups cannot match anyone.
 pub const MAX_KEY_BYTES: usize = 1024;
 
@@ -30,11 +33,20 @@ pub struct PersonId(u64);
 
 impl PersonId {
     pub fn new(raw: i64) -> Result<Self, ApiError> {
+        Self::within(raw, MAX_ID)
+    }
+
+    /// An id a client chose (a `POST /people` body, an imported row): at most `MAX_CHOSEN_ID`.
+    pub fn chosen(raw: i64) -> Result<Self, ApiError> {
+        Self::within(raw, MAX_CHOSEN_ID)
+    }
+
+    fn within(raw: i64, max: u64) -> Result<Self, ApiError> {
         u64::try_from(raw)
             .ok()
-            .filter(|id| (1..=MAX_ID).contains(id))
+            .filter(|id| (1..=max).contains(id))
             .map(PersonId)
-            .ok_or_else(|| ApiError::field("ID", format!("must be an integer from 1 to {MAX_ID}")))
+            .ok_or_else(|| ApiError::field("ID", format!("must be an integer from 1 to {max}")))
     }
 
     /// An id from a path segment, where anything but such an integer is a 400.

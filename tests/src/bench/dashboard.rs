@@ -58,7 +58,7 @@ async fn seed(state: &AppState) {
             })
             .collect();
         let body = json!({"userId": format!("u{request}"), "sessionId": "s", "actions": actions});
-        tally::logs::record(state.logs.as_ref(), body.as_object().expect("object"))
+        tally::logs::record(state.logs.as_ref(), body.to_string().as_bytes())
             .await
             .expect("log");
     }
