@@ -8,16 +8,19 @@ use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::{assert_error, Api, Engine, Reply};
 
 /// Sends `body` to `path` with a `Content-Type` of these raw bytes.
-async fn post_typed(api: &Api, path: &str, content_type: &[u8], body: &Value) -> Reply {
+async fn post_raw(api: &Api, path: &str, content_type: &[u8], body: impl Into<String>) -> Reply {
     let value = HeaderValue::from_bytes(content_type).expect("header bytes");
     api.send(
         api.client
             .post(api.url(path))
             .header(CONTENT_TYPE, value)
-            .body(body.to_string()),
+            .body(body.into()),
     )
     .await
 }
+
+const FORM: &[u8] = b"application/x-www-form-urlencoded";
+const JSON: &[u8] = b"application/json";
 
 /// Item 2: a `Content-Type` that is not visible ASCII is 415, never taken as absent.
 async fn unreadable_content_types_are_415_and_store_nothing(engine: Engine) {
@@ -31,25 +34,20 @@ async fn unreadable_content_types_are_415_and_store_nothing(engine: Engine) {
         b"application/json\x80",
         b"\xc3\xa9",
     ] {
-        let reply = post_typed(&api, "/people", content_type, &person).await;
+        let reply = post_raw(&api, "/people", content_type, person.to_string()).await;
         assert_error(&reply, 415, "Content-Type: is not visible ASCII");
-        let reply = post_typed(&api, "/log", content_type, &log).await;
+        let reply = post_raw(&api, "/log", content_type, log.to_string()).await;
         assert_error(&reply, 415, "Content-Type: is not visible ASCII");
     }
     assert_eq!(api.get("/people").await.json(), json!([]));
     assert_eq!(api.get("/log").await.json()["result"], json!([]));
-    let form = api
-        .send(
-            api.client
-                .post(api.url("/form"))
-                .header(
-                    CONTENT_TYPE,
-                    HeaderValue::from_bytes(b"application/x-www-form-urlencoded\xe9")
-                        .expect("bytes"),
-                )
-                .body("id=a"),
-        )
-        .await;
+    let form = post_raw(
+        &api,
+        "/form",
+        b"application/x-www-form-urlencoded\xe9",
+        "id=a",
+    )
+    .await;
     assert_error(&form, 415, "Content-Type");
     assert_eq!(api.get("/counters/a").await.status, 404);
 }
@@ -76,23 +74,9 @@ async fn values_that_do_not_decode_to_utf8_are_400_and_never_merge(engine: Engin
         let lastname = api.get(&format!("/ids/lastname/{bad}")).await;
         assert_error(&lastname, 400, "lastname: is not valid UTF-8");
         assert_error(&api.get(&format!("/people/{bad}")).await, 400, "id: ");
-        let form = api
-            .send(
-                api.client
-                    .post(api.url("/form"))
-                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(format!("id={bad}&question=q")),
-            )
-            .await;
+        let form = post_raw(&api, "/form", FORM, format!("id={bad}&question=q")).await;
         assert_error(&form, 400, "id: is not valid UTF-8");
-        let question = api
-            .send(
-                api.client
-                    .post(api.url("/form"))
-                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(format!("id=ok&question={bad}")),
-            )
-            .await;
+        let question = post_raw(&api, "/form", FORM, format!("id=ok&question={bad}")).await;
         assert_error(&question, 400, "question: is not valid UTF-8");
         let query =
             format!("sdk_version=1.0&session_id=s&platform=ios&username=A{bad}&country_code=US");
@@ -179,26 +163,12 @@ async fn log_properties_keep_every_digit(engine: Engine) {
     let body = format!(
         r#"{{"userId":"u","sessionId":"s","actions":[{{"time":"2024-01-01T00:00:00Z","type":"T","properties":{properties}}}]}}"#
     );
-    let reply = api
-        .send(
-            api.client
-                .post(api.url("/log"))
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone()),
-        )
-        .await;
+    let reply = post_raw(&api, "/log", JSON, body.clone()).await;
     assert_eq!(reply.json(), json!({"success": true, "stored": 1}));
     let text = api.get("/log?userId=u").await.text();
     assert!(text.contains(properties), "{text}");
     let other = body.replace("67890123,", "67890124,");
-    let reply = api
-        .send(
-            api.client
-                .post(api.url("/log"))
-                .header(CONTENT_TYPE, "application/json")
-                .body(other),
-        )
-        .await;
+    let reply = post_raw(&api, "/log", JSON, other).await;
     assert_eq!(reply.json()["stored"], 1);
     let found = api.get("/log?userId=u").await.text();
     assert!(
@@ -210,14 +180,7 @@ async fn log_properties_keep_every_digit(engine: Engine) {
 /// Item 8: `"Age": -0` is the integer 0; a graduation date before 1900-01-01 is 400.
 async fn minus_zero_is_an_age_and_ancient_dates_are_refused(engine: Engine) {
     let api = Api::on(engine).await;
-    let reply = api
-        .send(
-            api.client
-                .post(api.url("/people"))
-                .header(CONTENT_TYPE, "application/json")
-                .body(r#"{"Last": "Zero", "Age": -0}"#),
-        )
-        .await;
+    let reply = post_raw(&api, "/people", JSON, r#"{"Last": "Zero", "Age": -0}"#).await;
     assert_eq!(reply.status, 201, "{}", reply.text());
     assert_eq!(reply.json()["Age"], 0);
     for date in ["0000-01-01", "1899-12-31", "12/31/1899", "01/01/0999"] {
