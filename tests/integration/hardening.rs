@@ -3,7 +3,7 @@
 
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::{assert_error, Api, Engine, Reply};
 
