@@ -1,5 +1,5 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run test exactness bench check-template lambda-build lint fmt
+.PHONY: run run-lambda test exactness bench check-template lambda-build lint fmt
 
 # Python tools live in three virtualenvs because their pins conflict.
 define venv
@@ -15,6 +15,14 @@ $(eval $(call venv,.venv-checkov,requirements/checkov.txt))
 ## The whole API locally, on the embedded store in $TALLY_DATA_DIR (default .tally/).
 run:
 	cargo run -p tally-local
+
+## Lambda mode (README): every route through its own function binary under a Lambda Runtime
+## API, behind API Gateway HTTP API's rules, DynamoDB over TLS: on DYNAMODB_ENDPOINT, or on a
+## dynalite server (npm, installed here) keeping its data in $TALLY_DATA_DIR/dynalite.
+run-lambda:
+	cargo build -p tally-functions --bins
+	cargo build -p tally-local
+	scripts/run-lambda.sh target/debug/tally-local
 
 ## Every test: template checks, unit tests, integration tests on SQLite and on a local
 ## DynamoDB server, Lambda binaries under a loopback Runtime API, the dashboard in headless

@@ -1,4 +1,5 @@
 //! `make run`: the whole API at `TALLY_ADDR` (default `127.0.0.1:3000`);
+//! `tally-local lambda` (`make run-lambda`): the same through the function binaries;
 //! `tally-local import-people FILE`: loads a people CSV into the same store.
 
 use std::path::PathBuf;
@@ -11,15 +12,16 @@ use tally::AppState;
 async fn main() -> ExitCode {
     lambda_runtime::tracing::init_default_subscriber();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = Config::from_env();
     let import = match args.as_slice() {
         [] => None,
+        [command] if command == "lambda" => return tally_local::lambda::setup::run(&config).await,
         [command, file] if command == "import-people" => Some(PathBuf::from(file)),
         _ => {
-            eprintln!("usage: tally-local [import-people FILE]");
+            eprintln!("usage: tally-local [lambda | import-people FILE]");
             return ExitCode::from(2);
         }
     };
-    let config = Config::from_env();
     let state = match tally_local::stores::from_config(&config).await {
         Ok(state) => Arc::new(state),
         Err(err) => {
@@ -34,23 +36,10 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(state: Arc<AppState>, addr: &str) -> ExitCode {
-    match tally_local::people::seed_if_empty(&state).await {
-        Ok(Some(report)) => tracing::info!(
-            loaded = report.loaded,
-            skipped = report.skipped.len(),
-            "loaded data/people.csv into the empty people store"
-        ),
-        Ok(None) => {}
-        Err(err) => tracing::warn!(error = %err, "could not load data/people.csv"),
-    }
-    let listener = match tokio::net::TcpListener::bind(addr).await {
-        Ok(listener) => listener,
-        Err(err) => {
-            tracing::error!(error = %err, addr, "could not listen (set TALLY_ADDR to another address)");
-            return ExitCode::FAILURE;
-        }
+    tally_local::people::seed_logged(&state).await;
+    let Some(listener) = tally_local::listen(addr).await else {
+        return ExitCode::FAILURE;
     };
-    tracing::info!("Tally local API listening on http://{addr}");
     tally_local::server::serve(listener, state).await;
     ExitCode::SUCCESS
 }

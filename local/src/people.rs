@@ -32,6 +32,19 @@ pub async fn seed_if_empty(state: &AppState) -> Result<Option<Report>, ImportErr
         .map(Some)
 }
 
+/// Loads the original `people.csv` into an empty store, logging what happened.
+pub async fn seed_logged(state: &AppState) {
+    match seed_if_empty(state).await {
+        Ok(Some(report)) => tracing::info!(
+            loaded = report.loaded,
+            skipped = report.skipped.len(),
+            "loaded data/people.csv into the empty people store"
+        ),
+        Ok(None) => {}
+        Err(err) => tracing::warn!(error = %err, "could not load data/people.csv"),
+    }
+}
+
 /// `tally-local import-people FILE`: reports each skipped row on stderr. Exit status 0 when
 /// every row loaded, 3 when some were skipped, 1 when the import could not run.
 pub async fn import_command(state: &AppState, path: &Path) -> ExitCode {

@@ -72,6 +72,9 @@ settings! {
     self_url: Option<String> = "TALLY_SELF_URL", optional;
     /// The key that signs pagination cursors (default: a built-in key).
     cursor_secret: String = "TALLY_CURSOR_SECRET", text("tally-default-cursor-key");
+    /// Lambda mode (`make run-lambda`): execution environments running at once, all functions
+    /// together (1 to 10000, default 1000, Lambda's default account quota); beyond: throttled.
+    lambda_concurrency: usize = "TALLY_LAMBDA_CONCURRENCY", number(1000, 1..=10_000);
     /// The function's name, set by Lambda: the `Function` dimension of metrics (default `local`).
     function_name: String = "AWS_LAMBDA_FUNCTION_NAME", text("local");
     /// Set: the AWS SDK's credentials. Unset with `DYNAMODB_ENDPOINT`: dummy credentials.
