@@ -25,7 +25,6 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::TcpListener;
 
-
 /// How to run the functions.
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -34,7 +34,9 @@ pub fn overrides(config: &Config) -> BTreeMap<String, String> {
 /// Runs Lambda mode until killed.
 pub async fn run(config: &Config) -> ExitCode {
     let Some(endpoint) = &config.dynamodb_endpoint else {
-        tracing::error!("DYNAMODB_ENDPOINT is not set: use `make run-lambda`, which starts a DynamoDB server");
+        tracing::error!(
+            "DYNAMODB_ENDPOINT is not set: use `make run-lambda`, which starts a DynamoDB server"
+        );
         return ExitCode::FAILURE;
     };
     let state = match crate::stores::from_config(config).await {
