@@ -5,15 +5,18 @@
 //! so that `tie = count * SHARDS + shard` always holds. `ByCount` (partition `shard`, sort
 //! `count`) lists each shard most counted first; `ByTie` (partition `tie`, sort `path`) lists
 //! the paths of one shard that share a count, in byte order. A page merges the shards of
-//! `ByCount` for the counts it covers whole and reads the one count it cuts through from `ByTie`.
+//! `ByCount` lazily (`store::merge`) for the counts it covers whole and reads the one count it
+//! cuts through from `ByTie`, its shards merged the same way.
 
 use super::{ranking, CountedPath, PathCount, Ranked, StatsStore};
-use crate::store::dynamodb::{n, number, query_shards, s, string, write_once, Client, Item};
-use crate::store::{merge_sorted, shard_of};
+use crate::store::dynamodb::{n, number, s, string, write_once, Client, IndexShards, Item};
+use crate::store::merge::merged;
+use crate::store::shard_of;
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValue;
+use std::cmp::Reverse;
 use std::collections::HashSet;
 
 /// How many partitions each index is spread over. Changing it needs a backfill of `tie`.
@@ -38,31 +41,51 @@ impl DynamoStats {
             .index_name(index)
     }
 
-    /// Each shard's entries most counted first, counts below `below` only (all when `None`).
+    /// The first `want` entries most counted first across the shards, counts below `below`
+    /// only (all when `None`), in the order the merge took them; and how many items it read.
     async fn by_count(
         &self,
         below: Option<u64>,
-        limit: usize,
-    ) -> Result<Vec<Vec<PathCount>>, StoreError> {
-        let shards = query_shards(SHARDS, limit, |shard| {
-            let query = self
-                .index_query(BY_COUNT)
-                .scan_index_forward(false)
-                .expression_attribute_names("#shard", "shard")
-                .expression_attribute_values(":shard", n(shard));
-            match below {
-                Some(below) => query
-                    .key_condition_expression("#shard = :shard AND #count < :below")
-                    .expression_attribute_names("#count", "count")
-                    .expression_attribute_values(":below", n(below)),
-                None => query.key_condition_expression("#shard = :shard"),
-            }
-        })
-        .await?;
-        shards
-            .iter()
-            .map(|items| items.iter().map(entry).collect())
-            .collect()
+        want: usize,
+    ) -> Result<(Vec<PathCount>, usize), StoreError> {
+        let query = IndexShards {
+            shards: SHARDS,
+            query: |shard, after: Option<&(Reverse<u64>, String)>| {
+                self.by_count_shard(shard, below, after)
+            },
+            parse: |item: &Item| entry(item).map(|e| ((Reverse(e.count), e.path.clone()), e)),
+        };
+        let merged = merged(&query, None, want).await?;
+        let entries = merged.items.into_iter().map(|(_, _, e)| e).collect();
+        Ok((entries, merged.read))
+    }
+
+    /// One `ByCount` shard, most counted first, below `below`, resumed after the entry `after`.
+    fn by_count_shard(
+        &self,
+        shard: u32,
+        below: Option<u64>,
+        after: Option<&(Reverse<u64>, String)>,
+    ) -> QueryFluentBuilder {
+        let start = after.map(|(Reverse(count), path)| {
+            [("path", s(path)), ("shard", n(shard)), ("count", n(*count))]
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value))
+                .collect()
+        });
+        let query = self
+            .index_query(BY_COUNT)
+            .scan_index_forward(false)
+            .expression_attribute_names("#shard", "shard")
+            .expression_attribute_values(":shard", n(shard))
+            .set_exclusive_start_key(start);
+        match below {
+            Some(below) => query
+                .key_condition_expression("#shard = :shard AND #count < :below")
+                .expression_attribute_names("#count", "count")
+                .expression_attribute_values(":below", n(below)),
+            None => query.key_condition_expression("#shard = :shard"),
+        }
     }
 
     /// The first `limit` paths counted exactly `count` times, after `after`, in byte order.
@@ -72,33 +95,33 @@ impl DynamoStats {
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<PathCount>, usize), StoreError> {
-        let shards = query_shards(SHARDS, limit, |shard| {
-            let query = self
-                .index_query(BY_TIE)
-                .expression_attribute_names("#tie", "tie")
-                .expression_attribute_values(":tie", n(tie(count, shard)));
-            match after {
-                Some(after) => query
-                    .key_condition_expression("#tie = :tie AND #path > :after")
-                    .expression_attribute_names("#path", "path")
-                    .expression_attribute_values(":after", s(after)),
-                None => query.key_condition_expression("#tie = :tie"),
-            }
-        })
-        .await?;
-        let read = shards.iter().map(Vec::len).sum();
-        let shards = shards
-            .iter()
-            .map(|items| items.iter().map(|item| string(item, "path")).collect())
-            .collect::<Result<Vec<Vec<String>>, StoreError>>()?;
-        // `String` orders by bytes, as `ranking` does.
-        let mut paths = merge_sorted(shards, String::cmp);
-        paths.truncate(limit);
-        let entries = paths
+        let query = IndexShards {
+            shards: SHARDS,
+            query: |shard, after: Option<&String>| {
+                let query = self
+                    .index_query(BY_TIE)
+                    .expression_attribute_names("#tie", "tie")
+                    .expression_attribute_values(":tie", n(tie(count, shard)));
+                match after {
+                    Some(after) => query
+                        .key_condition_expression("#tie = :tie AND #path > :after")
+                        .expression_attribute_names("#path", "path")
+                        .expression_attribute_values(":after", s(after)),
+                    None => query.key_condition_expression("#tie = :tie"),
+                }
+            },
+            // `String` orders by bytes, as `ranking` does.
+            parse: |item: &Item| string(item, "path").map(|path| (path.clone(), path)),
+        };
+        // Paths are unique and every shard is in path order: each resumes after `after`.
+        let after = vec![after.map(str::to_string); SHARDS as usize];
+        let merged = merged(&query, Some(&after), limit).await?;
+        let entries = merged
+            .items
             .into_iter()
-            .map(|path| PathCount { path, count })
+            .map(|(_, _, path)| PathCount { path, count })
             .collect();
-        Ok((entries, read))
+        Ok((entries, merged.read))
     }
 }
 
@@ -114,18 +137,18 @@ fn entry(item: &Item) -> Result<PathCount, StoreError> {
     })
 }
 
-/// Splits what `by_count` returned (each shard asked for `limit`) into the entries whose whole
-/// count group is known, ranked and at most `limit` of them, and the highest count whose group
-/// may be cut (`None` when every shard was read to its end).
-fn known_groups(shards: Vec<Vec<PathCount>>, limit: usize) -> (Vec<PathCount>, Option<u64>) {
-    let cut = shards
-        .iter()
-        .filter(|entries| entries.len() >= limit)
-        .filter_map(|entries| entries.last().map(|e| e.count))
-        .max();
-    let mut known: Vec<PathCount> = shards
+/// Splits what `by_count` took (asked for `limit + 1`, most counted first) into the entries
+/// whose whole count group is known, ranked, and the count of the last entry taken, whose
+/// group may be cut (`None` when fewer came, so every shard was read to its end). The merge
+/// takes the highest counts first, so every count above the last one taken was read whole.
+fn known_groups(taken: Vec<PathCount>, limit: usize) -> (Vec<PathCount>, Option<u64>) {
+    let cut = if taken.len() > limit {
+        taken.last().map(|e| e.count)
+    } else {
+        None
+    };
+    let mut known: Vec<PathCount> = taken
         .into_iter()
-        .flatten()
         .filter(|e| cut.is_none_or(|cut| e.count > cut))
         .collect();
     known.sort_by(ranking);
@@ -198,9 +221,9 @@ impl StatsStore for DynamoStats {
                     break;
                 }
             }
-            let shards = self.by_count(below, page.missing()).await?;
-            page.ranked.items_read += shards.iter().map(Vec::len).sum::<usize>();
-            let (known, cut) = known_groups(shards, page.missing());
+            let (taken, read) = self.by_count(below, page.missing() + 1).await?;
+            page.ranked.items_read += read;
+            let (known, cut) = known_groups(taken, page.missing());
             page.extend(known);
             match cut {
                 Some(count) => group = Some((count, None)),
@@ -230,21 +253,17 @@ mod tests {
     }
 
     #[test]
-    fn groups_above_the_highest_cut_shard_are_known_and_ranked() {
-        let shards = vec![
-            vec![e("a", 9), e("b", 5), e("c", 5)],
-            vec![e("d", 7), e("e", 6), e("f", 3)],
-            vec![e("g", 6)],
-        ];
-        let (known, cut) = known_groups(shards, 3);
+    fn groups_above_the_last_count_taken_are_known_and_ranked() {
+        let taken = vec![e("a", 9), e("d", 7), e("g", 6), e("e", 6), e("b", 5)];
+        let (known, cut) = known_groups(taken, 4);
         assert_eq!(cut, Some(5));
-        assert_eq!(known, vec![e("a", 9), e("d", 7), e("e", 6)]);
+        assert_eq!(known, vec![e("a", 9), e("d", 7), e("e", 6), e("g", 6)]);
     }
 
     #[test]
-    fn shards_read_to_their_end_leave_nothing_cut() {
-        let shards = vec![vec![e("b", 2), e("a", 1)], vec![e("a2", 2)]];
-        let (known, cut) = known_groups(shards, 3);
+    fn fewer_than_asked_leaves_nothing_cut() {
+        let taken = vec![e("b", 2), e("a2", 2), e("a", 1)];
+        let (known, cut) = known_groups(taken, 3);
         assert_eq!(cut, None);
         assert_eq!(known, vec![e("a2", 2), e("b", 2), e("a", 1)]);
     }

@@ -2,7 +2,9 @@
 //! the query helpers the service adapters share.
 
 use crate::config::Config;
+use crate::store::merge::ShardedQuery;
 use crate::StoreError;
+use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::{TimeoutConfig, TimeoutConfigBuilder};
 use aws_config::{BehaviorVersion, Region};
@@ -84,7 +86,7 @@ where
 /// Runs a query until it has `limit` items or the partition is exhausted (a page stops at 1 MB).
 pub async fn query_up_to(query: QueryFluentBuilder, limit: usize) -> Result<Vec<Item>, StoreError> {
     let mut items = Vec::new();
-    let mut start = None;
+    let mut start = query.get_exclusive_start_key().clone();
     loop {
         let want = i32::try_from(limit - items.len()).unwrap_or(i32::MAX);
         let out = query
@@ -217,7 +219,44 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(ceiling / 2 + noise % (ceiling / 2 + 1))
 }
 
+/// A sharded index read through the merge (`store::merge`): `query(shard, after)` is the Query
+/// of one shard resumed after a key, in key order; `parse` turns an item into its key and value.
+pub struct IndexShards<Q, P> {
+    pub shards: u32,
+    pub query: Q,
+    pub parse: P,
+}
+
+#[async_trait]
+impl<K, T, Q, P> ShardedQuery for IndexShards<Q, P>
+where
+    K: Ord + Clone + Send + Sync,
+    T: Send,
+    Q: Fn(u32, Option<&K>) -> QueryFluentBuilder + Sync,
+    P: Fn(&Item) -> Result<(K, T), StoreError> + Sync,
+{
+    type Key = K;
+    type Item = T;
+
+    fn shards(&self) -> usize {
+        self.shards as usize
+    }
+
+    async fn fetch(
+        &self,
+        shard: usize,
+        after: Option<&K>,
+        limit: usize,
+    ) -> Result<Vec<(K, T)>, StoreError> {
+        let shard = u32::try_from(shard).unwrap_or(u32::MAX);
+        let items = query_up_to((self.query)(shard, after), limit).await?;
+        items.iter().map(&self.parse).collect()
+    }
+}
+
 /// Runs one query per shard at once, each up to `limit` items; returns the items shard by shard.
+/// Only for sums over every shard (the logs' daily rollup, whose every counter lives on every
+/// shard, so each must be read whole anyway); listings and top-N go through the merge.
 pub async fn query_shards(
     shards: u32,
     limit: usize,

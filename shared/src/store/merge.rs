@@ -3,6 +3,8 @@
 //!
 //! Any engine and any order can use it: a shard is whatever `ShardedQuery::fetch` reads in
 //! ascending key order (a DynamoDB partition, an SQL index range, a top-N list by count, ...).
+//! It is the one way Tally reads sharded indexes: `merged_page` for listings with a cursor,
+//! `merged` for the first items of a top-N or of a page whose cursor is one global key.
 
 use crate::http::cursor::Page;
 use crate::StoreError;
@@ -53,12 +55,13 @@ fn first_chunk(want: usize, shards: usize) -> usize {
     (share + share.div_ceil(2)).min(want)
 }
 
-/// Fetches, concurrently, every shard whose buffer is empty and that may hold more.
+/// Fetches, concurrently, every shard whose buffer is empty and that may hold more; returns
+/// how many items were read.
 async fn refill<Q: ShardedQuery>(
     query: &Q,
     cursors: &mut [Cursor<Q::Key, Q::Item>],
     chunk: usize,
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
     let wanted: Vec<usize> = (0..cursors.len())
         .filter(|&i| cursors[i].needs_fetch())
         .collect();
@@ -66,6 +69,7 @@ async fn refill<Q: ShardedQuery>(
         .iter()
         .map(|&i| query.fetch(i, cursors[i].fetched_up_to.as_ref(), chunk));
     let results = try_join_all(fetches).await?;
+    let read = results.iter().map(Vec::len).sum();
     for (i, items) in wanted.into_iter().zip(results) {
         let cursor = &mut cursors[i];
         cursor.exhausted = items.len() < chunk;
@@ -74,7 +78,7 @@ async fn refill<Q: ShardedQuery>(
         }
         cursor.buffer.extend(items);
     }
-    Ok(())
+    Ok(read)
 }
 
 /// The shard whose next item has the smallest key, if any shard has one buffered.
@@ -83,6 +87,47 @@ fn smallest_head<K: Ord, T>(cursors: &[Cursor<K, T>]) -> Option<usize> {
         .filter_map(|i| cursors[i].buffer.front().map(|(key, _)| (key, i)))
         .min()
         .map(|(_, i)| i)
+}
+
+/// The first items of a merge, each with its shard and key, and how many items were read.
+pub struct Merged<K, T> {
+    pub items: Vec<(usize, K, T)>,
+    pub read: usize,
+}
+
+/// Up to `want` items in key order across every shard, each shard resumed after its position
+/// in `after` (none: from its start). Reads about `want` items, at most about twice that.
+pub async fn merged<Q: ShardedQuery>(
+    query: &Q,
+    after: Option<&[Option<Q::Key>]>,
+    want: usize,
+) -> Result<Merged<Q::Key, Q::Item>, StoreError> {
+    let mut cursors: Vec<Cursor<Q::Key, Q::Item>> = (0..query.shards())
+        .map(|i| Cursor {
+            fetched_up_to: after.and_then(|a| a.get(i).cloned().flatten()),
+            buffer: VecDeque::new(),
+            exhausted: false,
+        })
+        .collect();
+    let mut chunk = first_chunk(want, cursors.len());
+    let mut taken = Merged {
+        items: Vec::with_capacity(want),
+        read: 0,
+    };
+    while taken.items.len() < want {
+        if cursors.iter().any(Cursor::needs_fetch) {
+            taken.read += refill(query, &mut cursors, chunk).await?;
+            chunk = want - taken.items.len();
+            continue;
+        }
+        let Some(shard) = smallest_head(&cursors) else {
+            break;
+        };
+        if let Some((key, item)) = cursors[shard].buffer.pop_front() {
+            taken.items.push((shard, key, item));
+        }
+    }
+    Ok(taken)
 }
 
 /// One page of up to `limit` items in key order across every shard, resuming after `after`
@@ -95,30 +140,7 @@ pub async fn merged_page<Q: ShardedQuery>(
     let mut positions: Positions<Q::Key> = (0..query.shards())
         .map(|i| after.and_then(|a| a.get(i).cloned().flatten()))
         .collect();
-    let mut cursors: Vec<Cursor<Q::Key, Q::Item>> = positions
-        .iter()
-        .map(|position| Cursor {
-            fetched_up_to: position.clone(),
-            buffer: VecDeque::new(),
-            exhausted: false,
-        })
-        .collect();
-    let want = limit + 1;
-    let mut chunk = first_chunk(want, cursors.len());
-    let mut taken: Vec<(usize, Q::Key, Q::Item)> = Vec::with_capacity(want);
-    while taken.len() < want {
-        if cursors.iter().any(Cursor::needs_fetch) {
-            refill(query, &mut cursors, chunk).await?;
-            chunk = want - taken.len();
-            continue;
-        }
-        let Some(shard) = smallest_head(&cursors) else {
-            break;
-        };
-        if let Some((key, item)) = cursors[shard].buffer.pop_front() {
-            taken.push((shard, key, item));
-        }
-    }
+    let mut taken = merged(query, after, limit + 1).await?.items;
     let more = taken.len() > limit;
     taken.truncate(limit);
     let items = taken
@@ -236,5 +258,16 @@ mod tests {
         let page = merged_page(&query, None, 100).await.expect("page");
         assert_eq!(page.items.len(), 100);
         assert!(query.read.load(Ordering::Relaxed) <= 2 * 101);
+    }
+
+    #[tokio::test]
+    async fn merged_reports_what_it_read_and_resumes_each_shard_after_its_position() {
+        let query = Memory::new(spread(1000, 4));
+        let after = vec![Some(99); 4];
+        let first = merged(&query, Some(&after), 10).await.expect("merge");
+        let keys: Vec<u32> = first.items.iter().map(|(_, key, _)| *key).collect();
+        assert_eq!(keys, (100..110).collect::<Vec<_>>());
+        assert_eq!(first.read, query.read.load(Ordering::Relaxed));
+        assert!(first.read <= 2 * 10);
     }
 }

@@ -1,16 +1,19 @@
 //! The visit counters in DynamoDB: one item per id; `ADD` makes each increment atomic.
 //!
 //! Listing in id order uses the `ByShard` index (partition `shard`, sort `id`): ids are spread
-//! over `SHARDS` partitions so no index partition is hot, and a page merges the shards.
-//! `ByCount` (partition `shard`, sort `count`, keys only) serves the dashboard's top visitors.
+//! over `SHARDS` partitions so no index partition is hot, and a page merges the shards lazily
+//! (`store::merge`). `ByCount` (partition `shard`, sort `count`, keys only) serves the
+//! dashboard's top visitors through the same merge.
 
 use super::{most_counted, Visit, VisitId, VisitStore};
-use crate::store::dynamodb::{n, number, query_shards, s, string, write_once, Client, Item};
-use crate::store::{merge_sorted, shard_of};
+use crate::store::dynamodb::{n, number, s, string, write_once, Client, IndexShards, Item};
+use crate::store::merge::merged;
+use crate::store::shard_of;
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValue;
+use std::cmp::Reverse;
 
 /// How many index partitions the ids are spread over. Changing it strands existing items.
 pub const SHARDS: u32 = 4;
@@ -62,35 +65,31 @@ impl VisitStore for DynamoVisits {
     }
 
     async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Visit>, StoreError> {
-        let shards = query_shards(SHARDS, limit, |shard| self.shard_after(shard, after)).await?;
-        let mut visits = Vec::new();
-        for item in merge_sorted(shards, |a, b| id_of(a).cmp(id_of(b))) {
-            visits.push(visit(&item)?);
-            if visits.len() == limit {
-                break;
-            }
-        }
-        Ok(visits)
+        let query = IndexShards {
+            shards: SHARDS,
+            query: |shard, after: Option<&String>| self.shard_after(shard, after),
+            parse: |item: &Item| visit(item).map(|v| (v.id.clone(), v)),
+        };
+        // Ids are unique and every shard is in id order: each resumes after the last id shown.
+        let after = vec![after.map(str::to_string); SHARDS as usize];
+        let merged = merged(&query, Some(&after), limit).await?;
+        Ok(merged.items.into_iter().map(|(_, _, v)| v).collect())
     }
 
     async fn top(&self, limit: usize) -> Result<Vec<Visit>, StoreError> {
-        let shards = query_shards(SHARDS, limit, |shard| {
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name(BY_COUNT)
-                .scan_index_forward(false)
-                .key_condition_expression("#shard = :shard")
-                .expression_attribute_names("#shard", "shard")
-                .expression_attribute_values(":shard", n(shard))
-        })
-        .await?;
-        let shards = shards
-            .iter()
-            .map(|items| items.iter().map(visit).collect())
-            .collect::<Result<Vec<Vec<Visit>>, StoreError>>()?;
-        let mut top = merge_sorted(shards, most_counted);
-        top.truncate(limit);
+        let query = IndexShards {
+            shards: SHARDS,
+            query: |shard, after: Option<&(Reverse<u64>, String)>| self.most_counted(shard, after),
+            parse: |item: &Item| visit(item).map(|v| ((Reverse(v.count), v.id.clone()), v)),
+        };
+        let mut top: Vec<Visit> = merged(&query, None, limit)
+            .await?
+            .items
+            .into_iter()
+            .map(|(_, _, v)| v)
+            .collect();
+        // A shard lists equal counts in no defined order: ties go by id within the page.
+        top.sort_by(most_counted);
         Ok(top)
     }
 }
@@ -103,8 +102,8 @@ fn visit(item: &Item) -> Result<Visit, StoreError> {
 }
 
 impl DynamoVisits {
-    /// The query of one index shard for the ids after `after`, in id order.
-    fn shard_after(&self, shard: u32, after: Option<&str>) -> QueryFluentBuilder {
+    /// The query of one `ByShard` shard for the ids after `after`, in id order.
+    fn shard_after(&self, shard: u32, after: Option<&String>) -> QueryFluentBuilder {
         let query = self
             .client
             .query()
@@ -120,12 +119,27 @@ impl DynamoVisits {
             None => query.key_condition_expression("#shard = :shard"),
         }
     }
-}
 
-/// The id of an item as bytes (DynamoDB and SQLite both order strings by UTF-8 bytes).
-fn id_of(item: &Item) -> &[u8] {
-    item.get("id")
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_bytes)
-        .unwrap_or_default()
+    /// The query of one `ByCount` shard, most counted first, resumed after the entry `after`.
+    fn most_counted(
+        &self,
+        shard: u32,
+        after: Option<&(Reverse<u64>, String)>,
+    ) -> QueryFluentBuilder {
+        let start = after.map(|(Reverse(count), id)| {
+            [("id", s(id)), ("shard", n(shard)), ("count", n(*count))]
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value))
+                .collect()
+        });
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_COUNT)
+            .scan_index_forward(false)
+            .key_condition_expression("#shard = :shard")
+            .expression_attribute_names("#shard", "shard")
+            .expression_attribute_values(":shard", n(shard))
+            .set_exclusive_start_key(start)
+    }
 }

@@ -68,7 +68,7 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
         operations: &["Query", "Query", "Query", "Query"],
         read_units: 4.0,
         write_units: 0.0,
-        why: "4 shard Queries of up to 101 ~50 B entries (<8 KB each, eventually consistent: 1 RRU each)",
+        why: "4 shard Queries of about 39 ~50 B entries (a share of 101 plus half, merged; eventually consistent: at most 1 RRU each)",
     },
     RouteCost {
         function: "ads-ad",
@@ -153,7 +153,7 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
         operations: &["Query", "Query", "Query", "Query"],
         read_units: 2.0,
         write_units: 0.0,
-        why: "4 ByCount shard Queries of up to limit + 1 keys (0.5 each, eventually consistent); a tie group cut by the page adds ByTie Queries",
+        why: "4 ByCount shard Queries of a share of limit + 1 keys plus half, merged (0.5 each, eventually consistent); a tie group cut by the page adds ByTie Queries",
     },
     RouteCost {
         function: "stats-test",
