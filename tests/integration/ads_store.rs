@@ -94,7 +94,7 @@ async fn never_counted_keys_are_none(engine: Engine) {
 async fn concurrent_records_are_exact(engine: Engine) {
     let (each, in_flight): (u64, usize) = match engine {
         Engine::Sqlite => (1_000, 64),
-        Engine::Dynamodb => (300, 16),
+        _ => (300, 16),
     };
     let api = Api::on(engine).await;
     let store: Arc<dyn AdStore> = Arc::clone(&api.state.ads);
@@ -128,7 +128,7 @@ async fn concurrent_records_are_exact(engine: Engine) {
     );
 }
 
-on_every_engine!(
+on_every_store!(
     record_counts_each_event_for_the_user_and_the_sdk_version,
     users_and_sdk_versions_are_separate_namespaces,
     never_counted_keys_are_none,

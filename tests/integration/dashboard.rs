@@ -143,5 +143,8 @@ on_every_engine!(
     every_section_draws_what_was_written,
     empty_stores_render_a_friendly_empty_state,
     the_front_page_links_to_the_dashboard,
-    a_failing_store_marks_only_its_section_unavailable,
+    a_failing_store_marks_only_its_section_unavailable;
+    lambda:
+    every_section_draws_what_was_written,
+    empty_stores_render_a_friendly_empty_state,
 );

@@ -146,7 +146,7 @@ async fn group_counts_follow_inserts_and_overwrites(engine: Engine) {
     );
 }
 
-on_every_engine!(
+on_every_store!(
     top_visitors_are_most_counted_first_ties_by_id,
     sdk_versions_are_listed_in_order_with_their_totals,
     the_daily_rollup_counts_each_action_once_even_on_a_retry,

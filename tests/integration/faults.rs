@@ -4,14 +4,17 @@
 //! attempted number of requests; after a restart every route works again.
 
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tally::config::TABLES;
 use tally_functions::routes::FALLBACK_FUNCTION;
+use tally_local::lambda::template;
 use tally_tests::dynamodb_server::DynamoServer;
-use tally_tests::events::EventRequest;
+use tally_tests::events::{assert_every_route_works, EventRequest};
 use tally_tests::stub::{Behaviour, StubServer};
-use tally_tests::{assert_error, Api, Reply};
+use tally_tests::{assert_error, Api, Engine, Reply};
 
 /// The functions that answer without the store, and how: the self test reports its failed
 /// requests in a 200, the dashboard marks its sections unavailable in a 200.
@@ -25,44 +28,25 @@ const STORE_FREE: &[(&str, u16)] = &[
 
 /// A function's Lambda timeout in `template.yaml` (its own, else the global one).
 fn lambda_timeout(function: &str) -> Duration {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
-    let text = std::fs::read_to_string(path).expect("template.yaml");
-    let template: serde_norway::Value = serde_norway::from_str(&text).expect("YAML");
-    let own = template["Resources"]
-        .as_mapping()
-        .into_iter()
-        .flat_map(|resources| resources.values())
-        .find(|r| r["Metadata"]["BuildProperties"]["Binary"] == function)
-        .and_then(|r| r["Properties"]["Timeout"].as_u64());
-    let global = template["Globals"]["Function"]["Timeout"].as_u64();
-    Duration::from_secs(own.or(global).expect("a Lambda timeout"))
+    let specs = template::functions(&BTreeMap::new()).expect("template.yaml");
+    let spec = specs.iter().find(|s| s.binary == function);
+    spec.map(|s| s.timeout).expect("a Lambda timeout")
 }
 
-/// The local API on `server`'s tables, with its ad server pointed at `stub`.
-async fn api_on(server: &DynamoServer, stub: &StubServer) -> Api {
+/// The local API (in-process, or in Lambda mode) on `server`'s tables, with its ad server
+/// pointed at `stub`.
+async fn api_on(server: &DynamoServer, stub: &StubServer, engine: Engine) -> Api {
     let names = server.create_tables().await;
     let mut state = tally_tests::dynamodb_state_on(server.client().await, names);
     state.ad_server = stub.ad_server(Duration::from_secs(3));
-    Api::serve(state).await
-}
-
-/// Every event, in route order, answers as it does on a healthy store.
-async fn every_route_works(api: &Api) {
-    for request in EventRequest::all() {
-        let reply = request.send(api).await;
-        let ok = if request.function == FALLBACK_FUNCTION {
-            reply.status == 404
-        } else {
-            (200..300).contains(&reply.status)
-        };
-        assert!(
-            ok,
-            "{}: {} {}",
-            request.function,
-            reply.status,
-            reply.text()
-        );
+    if engine == Engine::Lambda {
+        let tables: Vec<(&str, String)> = TABLES
+            .iter()
+            .map(|spec| (spec.env, spec.logical_id.to_string()))
+            .collect();
+        return Api::lambda(state, &tables, &server.endpoint()).await;
     }
+    Api::serve(state).await
 }
 
 /// Sends every event at once to an API whose store is down; each answers within its Lambda
@@ -244,12 +228,11 @@ async fn every_count_within_bounds(api: &Api, load: &Load) {
     within_bounds("stats", &load.stats, &hot);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_frozen_store_is_503_within_the_timeout_and_counts_stay_within_bounds() {
+async fn a_frozen_store_is_503_within_the_timeout_and_counts_stay_within_bounds(engine: Engine) {
     let server = DynamoServer::start().await;
     let stub = StubServer::start(Behaviour::Xml).await;
-    let api = Arc::new(api_on(&server, &stub).await);
-    every_route_works(&api).await;
+    let api = Arc::new(api_on(&server, &stub, engine).await);
+    assert_every_route_works(&api).await;
 
     let mut load = Load::start(&api);
     load.until_acknowledged(20).await;
@@ -260,15 +243,14 @@ async fn a_frozen_store_is_503_within_the_timeout_and_counts_stay_within_bounds(
     load.until_acknowledged(20).await;
     let load = load.stop().await;
     every_count_within_bounds(&api, &load).await;
-    every_route_works(&api).await;
+    assert_every_route_works(&api).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_killed_store_is_503_and_every_route_works_after_it_restarts() {
+async fn a_killed_store_is_503_and_every_route_works_after_it_restarts(engine: Engine) {
     let mut server = DynamoServer::start().await;
     let stub = StubServer::start(Behaviour::Xml).await;
-    let api = Arc::new(api_on(&server, &stub).await);
-    every_route_works(&api).await;
+    let api = Arc::new(api_on(&server, &stub, engine).await);
+    assert_every_route_works(&api).await;
 
     let mut load = Load::start(&api);
     load.until_acknowledged(20).await;
@@ -279,5 +261,22 @@ async fn a_killed_store_is_503_and_every_route_works_after_it_restarts() {
 
     server.restart().await;
     server.create_tables().await;
-    every_route_works(&api).await;
+    assert_every_route_works(&api).await;
+}
+
+mod in_process {
+    use tally_tests::Engine;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_frozen_store_is_503_within_the_timeout_and_counts_stay_within_bounds() {
+        super::a_frozen_store_is_503_within_the_timeout_and_counts_stay_within_bounds(
+            Engine::Dynamodb,
+        )
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_killed_store_is_503_and_every_route_works_after_it_restarts() {
+        super::a_killed_store_is_503_and_every_route_works_after_it_restarts(Engine::Dynamodb).await
+    }
 }

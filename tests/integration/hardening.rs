@@ -222,5 +222,9 @@ on_every_engine!(
     chosen_ids_cannot_exhaust_assignment,
     log_properties_keep_every_digit,
     minus_zero_is_an_age_and_ancient_dates_are_refused,
+    methods_are_case_sensitive;
+    lambda:
+    unreadable_content_types_are_415_and_store_nothing,
     methods_are_case_sensitive,
+    log_properties_keep_every_digit,
 );

@@ -1,22 +1,16 @@
 //! Each function binary, started cold under a loopback Lambda Runtime API with its event from
 //! `events/`, answers it and writes only JSON lines: logs carrying the request id and CloudWatch
-//! Embedded Metric Format metrics (cold start, requests, latency).
+//! Embedded Metric Format metrics (cold start, requests, latency). Every route, its event sent
+//! as HTTP, answers through Lambda mode; the gateway answers as API Gateway does.
 
 use std::path::PathBuf;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 use tally_tests::runtime_api::{invoke_cold, REQUEST_ID};
 use tally_tests::stub::{Behaviour, StubServer};
-use tally_tests::DynamoTables;
+use tally_tests::{bin_dir, DynamoTables};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn binary(function: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target"));
-    target.join("debug").join(function)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -32,7 +26,7 @@ async fn every_function_answers_its_event_and_logs_json_with_metrics() {
     for function in ROUTES.iter().map(|r| r.function).chain([FALLBACK_FUNCTION]) {
         let event =
             std::fs::read_to_string(repo().join(format!("events/{function}.json"))).expect("event");
-        let run = invoke_cold(&binary(function), &event, &env).await;
+        let run = invoke_cold(&bin_dir().join(function), &event, &env).await;
         let status = run.response["statusCode"].as_u64().unwrap_or(0);
         let expected = if function == FALLBACK_FUNCTION {
             404

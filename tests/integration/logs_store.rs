@@ -142,7 +142,7 @@ async fn every_filter_combination_selects_exactly(engine: Engine) {
     }
 }
 
-on_every_engine!(
+on_every_store!(
     recording_the_same_request_twice_stores_each_action_once,
     equal_instants_follow_first_arrival_then_place_in_request,
     every_filter_combination_selects_exactly,

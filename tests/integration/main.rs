@@ -1,15 +1,32 @@
 //! One test binary for every integration test (one link step, shared harness).
 
-/// Instantiates each named `async fn(Engine)` once per storage engine.
+/// Instantiates each named `async fn(Engine)` once per store of the local API (SQLite, moto),
+/// and the cases after `lambda:` (a representative subset: Lambda mode starts real processes)
+/// once more in Lambda mode.
 macro_rules! on_every_engine {
+    ($($case:ident),* $(,)?) => { on_every_engine!($($case),* ; lambda:); };
+    ($($case:ident),* ; lambda: $($lambda:ident),* $(,)?) => {
+        engine_module!(sqlite, Sqlite, $($case),*);
+        engine_module!(dynamodb, Dynamodb, $($case),*);
+        engine_module!(lambda, Lambda, $($lambda),*);
+    };
+}
+
+/// The store contract suites: each case on SQLite and on two independent DynamoDB
+/// implementations (moto, dynalite), so a behaviour one of them lacks does not pass unseen.
+macro_rules! on_every_store {
     ($($case:ident),* $(,)?) => {
-        mod sqlite {
+        engine_module!(sqlite, Sqlite, $($case),*);
+        engine_module!(dynamodb, Dynamodb, $($case),*);
+        engine_module!(dynalite, Dynalite, $($case),*);
+    };
+}
+
+macro_rules! engine_module {
+    ($module:ident, $engine:ident, $($case:ident),*) => {
+        mod $module {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() { super::$case(tally_tests::Engine::Sqlite).await })*
-        }
-        mod dynamodb {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() { super::$case(tally_tests::Engine::Dynamodb).await })*
+            async fn $case() { super::$case(tally_tests::Engine::$engine).await })*
         }
     };
 }

@@ -333,6 +333,11 @@ on_every_engine!(
     explicit_duplicate_ids_are_409_and_change_nothing,
     concurrent_posts_without_ids_get_distinct_ids,
     bad_bodies_are_4xx_and_store_nothing,
+    bad_ids_limits_and_cursors_are_400;
+    lambda:
+    the_original_people_come_back_exactly,
+    explicit_duplicate_ids_are_409_and_change_nothing,
+    bad_bodies_are_4xx_and_store_nothing,
     bad_ids_limits_and_cursors_are_400,
 );
 

@@ -308,7 +308,7 @@ async fn a_file_with_another_header_is_refused_whole(engine: Engine) {
     assert!(store.is_empty().await.expect("empty"));
 }
 
-on_every_engine!(
+on_every_store!(
     insert_refuses_taken_ids_and_upsert_overwrites,
     new_ids_are_above_every_stored_id,
     concurrent_new_and_explicit_ids_never_collide,

@@ -93,7 +93,7 @@ async fn concurrent_increments_are_exact(engine: Engine) {
     assert_eq!(top, vec![entry("hot", TOTAL)]);
 }
 
-on_every_engine!(
+on_every_store!(
     increments_are_per_path_and_start_at_one,
     ranked_orders_by_count_then_path_bytes_and_resumes_after_an_entry,
     concurrent_increments_are_exact,

@@ -159,6 +159,13 @@ on_every_engine!(
     database_pages_walk_every_id_once_in_order,
     database_refuses_bad_limits_and_forged_cursors,
     bad_ids_are_400_naming_the_field,
+    form_bodies_of_the_wrong_type_or_size_are_refused;
+    lambda:
+    posting_twice_counts_two_and_get_reads_it,
+    never_counted_ids_are_404,
+    the_form_counts_into_the_same_counter_and_escapes_user_text,
+    database_refuses_bad_limits_and_forged_cursors,
+    bad_ids_are_400_naming_the_field,
     form_bodies_of_the_wrong_type_or_size_are_refused,
 );
 

@@ -76,7 +76,7 @@ async fn concurrent_increments_are_exact(engine: Engine) {
     assert_eq!(store.count(&id("hot")).await.expect("count"), Some(TOTAL));
 }
 
-on_every_engine!(
+on_every_store!(
     increments_start_at_one_and_count_reads_them,
     list_is_in_byte_order_and_resumes_after_a_key,
     concurrent_increments_are_exact,

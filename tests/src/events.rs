@@ -92,3 +92,22 @@ impl EventRequest {
         api.send(req).await
     }
 }
+
+/// Every event, in route order, answers as it does on a healthy store: 2xx, the fallback 404.
+pub async fn assert_every_route_works(api: &Api) {
+    for request in EventRequest::all() {
+        let reply = request.send(api).await;
+        let ok = if request.function == FALLBACK_FUNCTION {
+            reply.status == 404
+        } else {
+            (200..300).contains(&reply.status)
+        };
+        assert!(
+            ok,
+            "{}: {} {}",
+            request.function,
+            reply.status,
+            reply.text()
+        );
+    }
+}

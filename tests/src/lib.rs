@@ -1,6 +1,7 @@
 //! The integration-test harness: starts the local API in-process on a free loopback port, on
-//! the embedded store (a fresh directory) or on the DynamoDB-protocol server that `make test`
-//! starts (fresh tables per test), and speaks HTTP to it.
+//! the embedded store (a fresh directory) or on one of the DynamoDB-protocol servers that
+//! `make test` starts (fresh tables per test), or in Lambda mode (each route through its own
+//! function binary, DynamoDB over TLS), and speaks HTTP to it.
 
 pub mod bench;
 pub mod dashboard;
@@ -10,22 +11,41 @@ pub mod operations;
 pub mod runtime_api;
 pub mod stub;
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tally::config::{Config, TableNames, TableSpec, TABLES};
 use tally::store::dynamodb::client_at;
 use tally::AppState;
+use tally_local::lambda::container::Output;
+use tally_local::lambda::{LambdaMode, Settings};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
-/// Where `make test` runs the DynamoDB-protocol server.
+/// Where `make test` runs the DynamoDB-protocol servers: moto, and dynalite.
 pub const DYNAMODB_ENV: &str = "TALLY_TEST_DYNAMODB_ENDPOINT";
+pub const DYNALITE_ENV: &str = "TALLY_TEST_DYNALITE_ENDPOINT";
 
-/// The endpoint of the test DynamoDB server. Its absence is a failure, never a skip.
-pub fn dynamodb_endpoint() -> String {
-    std::env::var(DYNAMODB_ENV).unwrap_or_else(|_| {
-        panic!("{DYNAMODB_ENV} is not set: run the tests with `make test`, which starts the DynamoDB server")
+fn endpoint(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: run the tests with `make test`, which starts the DynamoDB servers"
+        )
     })
+}
+
+/// The endpoint of the test DynamoDB server (moto). Its absence is a failure, never a skip.
+pub fn dynamodb_endpoint() -> String {
+    endpoint(DYNAMODB_ENV)
+}
+
+/// The function binaries `make test` builds (`target/debug`).
+pub fn bin_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("debug")
 }
 
 /// A table-name prefix no other test in this run uses.
@@ -46,8 +66,13 @@ pub struct DynamoTables {
 }
 
 impl DynamoTables {
+    /// On the moto server.
     pub async fn create() -> Self {
-        let client = client_at(&dynamodb_endpoint()).await;
+        Self::create_at(&dynamodb_endpoint()).await
+    }
+
+    pub async fn create_at(endpoint: &str) -> Self {
+        let client = client_at(endpoint).await;
         let prefix = unique_prefix();
         let names = tally_local::schema::ensure_tables(&client, |spec| table_name(&prefix, spec))
             .await
@@ -113,11 +138,16 @@ pub fn sqlite_state(dir: &std::path::Path) -> AppState {
     AppState::sqlite(&config).expect("embedded store opens")
 }
 
-/// The two engines every store-backed test runs on.
-#[derive(Debug, Clone, Copy)]
+/// What a test runs on: the local API in-process on one of three stores, or Lambda mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,
+    /// DynamoDB as moto implements it.
     Dynamodb,
+    /// DynamoDB as dynalite implements it (the store contract suites).
+    Dynalite,
+    /// Lambda mode on moto: every route through its function binary, behind the gateway.
+    Lambda,
 }
 
 /// A running local API and an HTTP client for it.
@@ -133,6 +163,13 @@ impl Drop for Api {
     fn drop(&mut self) {
         self.server.abort();
     }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("client")
 }
 
 /// A response, read whole.
@@ -180,6 +217,58 @@ impl Api {
                 configure(&mut state);
                 Api::serve(state).await
             }
+            Engine::Dynalite => {
+                let mut state = DynamoTables::create_at(&endpoint(DYNALITE_ENV))
+                    .await
+                    .state();
+                configure(&mut state);
+                Api::serve(state).await
+            }
+            Engine::Lambda => {
+                let tables = DynamoTables::create().await;
+                let env = tables.env();
+                let mut state = tables.state();
+                configure(&mut state);
+                Api::lambda(state, &env, &dynamodb_endpoint()).await
+            }
+        }
+    }
+
+    /// Lambda mode on the tables `tables_env` names at `endpoint` (plain http; the functions
+    /// reach it through a TLS terminator), its ad server the one of `state`, which the test
+    /// keeps to look at the same tables directly.
+    pub async fn lambda(state: AppState, tables_env: &[(&str, String)], endpoint: &str) -> Api {
+        let dir = TempDir::new().expect("temp dir");
+        let platform = tally_local::tls::dynamodb_env(endpoint, dir.path())
+            .await
+            .expect("TLS terminator");
+        let (vast_url, vast_timeout) = state.ad_server.settings();
+        let mut overrides: BTreeMap<String, String> = tables_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        overrides.insert("VAST_URL".into(), vast_url.to_string());
+        let timeout_ms = vast_timeout.as_millis().to_string();
+        overrides.insert("VAST_TIMEOUT_MS".into(), timeout_ms);
+        let settings = Settings {
+            bin_dir: bin_dir(),
+            overrides,
+            platform,
+            output: Output::Inherit,
+            concurrency: Config::default().lambda_concurrency,
+        };
+        let mode = Arc::new(LambdaMode::new(&settings).expect("template.yaml"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = tokio::spawn(tally_local::lambda::serve(listener, mode));
+        Api {
+            base,
+            client: client(),
+            state: Arc::new(state),
+            server,
+            _dir: Some(dir),
         }
     }
 
@@ -191,13 +280,9 @@ impl Api {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let state = Arc::new(state);
         let server = tokio::spawn(tally_local::server::serve(listener, Arc::clone(&state)));
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(64)
-            .build()
-            .expect("client");
         Api {
             base,
-            client,
+            client: client(),
             state,
             server,
             _dir: None,

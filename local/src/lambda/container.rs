@@ -78,8 +78,15 @@ pub struct Container {
     ready_at: Arc<Mutex<Option<Instant>>>,
     exited: watch::Receiver<Option<String>>,
     output: Arc<Mutex<String>>,
-    _kill: oneshot::Sender<()>,
-    _server: tokio::task::JoinHandle<()>,
+    captures: Vec<tokio::task::JoinHandle<()>>,
+    kill: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -118,10 +125,13 @@ impl Container {
         let mut child = command(launch, &addr.to_string()).spawn()?;
         let pid = child.id();
         let output = Arc::new(Mutex::new(String::new()));
-        if launch.output == Output::Capture {
-            capture(child.stdout.take(), &output);
-            capture(child.stderr.take(), &output);
-        }
+        let captures = [
+            capture(child.stdout.take(), &output),
+            capture(child.stderr.take(), &output),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let (kill_tx, kill_rx) = oneshot::channel();
         let (exited_tx, exited) = watch::channel(None);
         let watched = Arc::clone(&runtime);
@@ -149,16 +159,18 @@ impl Container {
             ready_at,
             exited,
             output,
-            _kill: kill_tx,
-            _server: server,
+            captures,
+            kill: Some(kill_tx),
+            server,
         })
     }
 
-    /// Hands `event` to the function and waits for its outcome: at most `init_limit` for the
+    /// Hands `event` to the function as invocation `request_id` and waits for its outcome: at most `init_limit` for the
     /// function to take it (the end of a cold start), then its timeout. `None`: it timed out
     /// (the caller must drop the container, which kills it, as Lambda does).
     pub async fn invoke(
         &self,
+        request_id: String,
         event: Bytes,
         timeout: Duration,
         init_limit: Duration,
@@ -166,7 +178,7 @@ impl Container {
         let (handed_tx, handed_rx) = oneshot::channel();
         let (done_tx, done_rx) = oneshot::channel();
         let job = Job {
-            request_id: request_id(),
+            request_id,
             event,
             timeout,
             handed_out: handed_tx,
@@ -231,12 +243,15 @@ impl Container {
             .unwrap_or(0)
     }
 
-    /// What the function wrote so far, with `Output::Capture`.
-    pub fn output(&self) -> String {
-        self.output
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    /// Kills the process and returns everything it wrote (with `Output::Capture`).
+    pub async fn stop(mut self) -> String {
+        drop(self.kill.take());
+        let _ = self.exited.wait_for(Option::is_some).await;
+        for capture in std::mem::take(&mut self.captures) {
+            let _ = capture.await;
+        }
+        let output = self.output.lock().unwrap_or_else(|p| p.into_inner());
+        output.clone()
     }
 }
 
@@ -270,10 +285,10 @@ fn command(launch: &Launch, runtime_api: &str) -> tokio::process::Command {
 fn capture(
     pipe: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
     into: &Arc<Mutex<String>>,
-) {
-    let Some(mut pipe) = pipe else { return };
+) -> Option<tokio::task::JoinHandle<()>> {
+    let mut pipe = pipe?;
     let into = Arc::clone(into);
-    tokio::spawn(async move {
+    Some(tokio::spawn(async move {
         let mut buf = [0u8; 8192];
         while let Ok(n) = pipe.read(&mut buf).await {
             if n == 0 {
@@ -284,7 +299,7 @@ fn capture(
                 .unwrap_or_else(|p| p.into_inner())
                 .push_str(&text);
         }
-    });
+    }))
 }
 
 fn fail_in_flight(runtime: &Runtime, status: &str) {
@@ -370,7 +385,8 @@ async fn next(runtime: &Runtime) -> hyper::Response<Full<Bytes>> {
     runtime.nexts.send_modify(|n| *n += 1);
     let job = runtime.jobs.lock().await.recv().await;
     let Some(job) = job else {
-        return reply(410, "container stopped");
+        // The container is stopping: its process is killed while it waits, as in Lambda.
+        return std::future::pending().await;
     };
     let deadline = SystemTime::now() + job.timeout;
     let deadline_ms = deadline

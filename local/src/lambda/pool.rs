@@ -3,7 +3,7 @@
 //! account's limit; one that timed out or crashed is discarded.
 //! Scaling: https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
 
-use super::container::{Container, Launch, Outcome};
+use super::container::{request_id, Container, Launch, Outcome};
 use hyper::body::Bytes;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -88,7 +88,7 @@ impl Pool {
         };
         let outcome = slot
             .container
-            .invoke(event, self.launch.timeout, INIT_LIMIT)
+            .invoke(request_id(), event, self.launch.timeout, INIT_LIMIT)
             .await;
         let (invoked, keep) = match outcome {
             Some(Outcome::Response(body)) => (Invoked::Response(body), true),

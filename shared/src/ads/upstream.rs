@@ -37,6 +37,11 @@ impl AdServer {
         }
     }
 
+    /// Where it fetches from (`VAST_URL`), and how long it waits (`VAST_TIMEOUT_MS`).
+    pub fn settings(&self) -> (&str, Duration) {
+        (&self.url, self.timeout)
+    }
+
     /// The ad server's body, unchanged. Non-2xx (a 3xx too) is 502; no answer in time is 504.
     pub async fn fetch(&self) -> Result<Vec<u8>, ApiError> {
         let client = self.client.as_ref().map_err(|err| {
