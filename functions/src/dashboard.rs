@@ -5,8 +5,8 @@ use lambda_http::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY};
 use lambda_http::http::StatusCode;
 use std::sync::Arc;
 use tally::dashboard::{load, page};
+use tally::date::today;
 use tally::http::response::{html, with_header};
-use tally::people::date::today;
 
 /// `GET /dashboard`: always 200; a store that fails marks only its own section unavailable.
 pub async fn page(state: Arc<AppState>, _req: Request) -> HandlerResult {

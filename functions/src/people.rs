@@ -4,9 +4,10 @@ use crate::{AppState, HandlerResult, Request};
 use lambda_http::http::header::LOCATION;
 use lambda_http::http::StatusCode;
 use std::sync::Arc;
+use tally::date;
 use tally::http::request::{json_object, path_param};
 use tally::http::response::{json, text, with_header};
-use tally::people::{self, age, date, input, PersonId};
+use tally::people::{self, age, input, PersonId};
 use tally::ApiError;
 
 /// The scopes that `/people` and `/people/age` cursors are tied to.

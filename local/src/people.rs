@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use tally::people::date::today;
+use tally::date::today;
 use tally::people::import::{import, ImportError, Report};
 use tally::AppState;
 

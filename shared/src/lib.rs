@@ -8,6 +8,7 @@
 pub mod ads;
 pub mod config;
 pub mod dashboard;
+pub mod date;
 pub mod error;
 pub mod html;
 pub mod http;
@@ -17,6 +18,8 @@ pub mod people;
 pub mod state;
 pub mod stats;
 pub mod store;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod visits;
 
 pub use error::{ApiError, StoreError};

@@ -1,11 +1,13 @@
 //! The ad store's contract, run against both adapters, and the DynamoDB adapter's hot-key
 //! spreading of SDK-version counters.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use std::sync::Arc;
 use std::time::Duration;
-use tally::ads::dynamodb::DynamoAds;
 use tally::ads::{AdParams, AdStore, Counts, Event, Namespace, StatsKey};
-use tally::store::dynamodb::{client_at, number, s};
+use tally::config::Config;
+use tally::test_support::client_at;
+use tally::AppState;
 use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::{Api, Engine};
 
@@ -142,7 +144,12 @@ async fn dynamodb_spreads_sdk_counters_over_shards_and_reads_sum_them() {
     const SHARDS: u32 = 4;
     const RECORDS: u64 = 200;
     let (client, tables) = tally_tests::dynamodb_tables().await;
-    let store = DynamoAds::new(client.clone(), tables.ads.clone(), SHARDS);
+    let config = Config {
+        tables: tables.clone(),
+        ad_shards: SHARDS,
+        ..Config::default()
+    };
+    let store = AppState::dynamodb(client.clone(), &config).ads;
     for _ in 0..RECORDS {
         store
             .record(Event::Impression, &params("alice", "1.0"))
@@ -154,13 +161,13 @@ async fn dynamodb_spreads_sdk_counters_over_shards_and_reads_sum_them() {
         let item = client
             .get_item()
             .table_name(&tables.ads)
-            .key("pk", s(format!("sdk#1.0#{shard}")))
+            .key("pk", AttributeValue::S(format!("sdk#1.0#{shard}")))
             .consistent_read(true)
             .send()
             .await
             .expect("get")
             .item;
-        per_shard.push(item.map_or(0, |i| number::<u64>(&i, "impressions").expect("count")));
+        per_shard.push(item.map_or(0, |i| impressions(&i)));
     }
     assert_eq!(per_shard.iter().sum::<u64>(), RECORDS);
     assert!(
@@ -174,17 +181,22 @@ async fn dynamodb_spreads_sdk_counters_over_shards_and_reads_sum_them() {
     let user_item = client
         .get_item()
         .table_name(&tables.ads)
-        .key("pk", s("user#alice"))
+        .key("pk", AttributeValue::S("user#alice".into()))
         .consistent_read(true)
         .send()
         .await
         .expect("get")
         .item
         .expect("one user item");
-    assert_eq!(
-        number::<u64>(&user_item, "impressions").expect("count"),
-        RECORDS
-    );
+    assert_eq!(impressions(&user_item), RECORDS);
+}
+
+/// The `impressions` number of a raw item.
+fn impressions(item: &std::collections::HashMap<String, AttributeValue>) -> u64 {
+    item.get("impressions")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .expect("an impressions count")
 }
 
 /// A counter write slower than the client's 2 s attempt timeout is awaited, not sent again:
@@ -193,7 +205,7 @@ async fn dynamodb_spreads_sdk_counters_over_shards_and_reads_sum_them() {
 async fn dynamodb_counter_writes_are_not_resent_when_slow() {
     let slow = StubServer::start(Behaviour::SlowAwsJson(Duration::from_millis(2_500))).await;
     let client = client_at(&slow.base).await;
-    let store = DynamoAds::new(client, "AdStatsTable".into(), 8);
+    let store = AppState::dynamodb(client, &Config::default()).ads;
     store
         .record(Event::AdRequest, &params("alice", "1.0"))
         .await

@@ -104,7 +104,7 @@ async fn grow(state: &tally::AppState, from: usize, n: usize) {
     futures_util::stream::iter(tasks)
         .for_each_concurrent(16, |task| task)
         .await;
-    let today = tally::people::date::format(tally::people::date::today());
+    let today = tally::date::format(tally::date::today());
     let actions: Vec<_> = (from..from + n)
         .map(|i| serde_json::json!({"time": format!("{today}T00:00:00Z"), "type": format!("t{i}")}))
         .collect();

@@ -396,7 +396,7 @@ on_every_engine!(
 
 #[tokio::test]
 async fn reads_and_writes_on_a_failing_store_are_503_with_retry_after() {
-    let dead = tally::store::dynamodb::client_at("http://127.0.0.1:9").await;
+    let dead = tally::test_support::client_at("http://127.0.0.1:9").await;
     let tables = tally::config::TableNames::resolve(|spec| spec.logical_id.into());
     let api = Api::serve(tally_tests::dynamodb_state_on(dead, tables)).await;
     let reply = post(&api, &sample()).await;

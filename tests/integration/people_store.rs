@@ -2,10 +2,11 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use tally::date;
 use tally::http::cursor::PageRequest;
 use tally::people::age::{self, AgePosition};
 use tally::people::import::{import, Report, RowError};
-use tally::people::{date, ids_by_last_name, Details, Person, PersonId, PersonStore};
+use tally::people::{ids_by_last_name, Details, Person, PersonId, PersonStore};
 use tally_local::people::ORIGINAL_CSV;
 use tally_tests::{Api, Engine};
 use time::Date;

@@ -93,7 +93,7 @@ async fn dynamodb_reads_are_gets_and_index_queries_never_scans() {
     assert_eq!(ops[..2], ["UpdateItem", "GetItem"]);
     assert_eq!(
         ops[2..],
-        ["Query"; tally::visits::dynamodb::SHARDS as usize],
+        ["Query"; tally::test_support::VISIT_SHARDS as usize],
         "one Query per shard"
     );
 }

@@ -39,7 +39,7 @@ pub async fn seed(state: &AppState) {
         .record(Event::AdRequest, &ad("2.0\""))
         .await
         .expect("ad");
-    let today = tally::people::date::format(tally::people::date::today());
+    let today = tally::date::format(tally::date::today());
     let at = format!("{today}T12:00:00Z");
     let body = json!({"userId": "u", "sessionId": "s", "actions": [
         {"time": at, "type": "CLICK"}, {"time": at, "type": "CLICK"}, {"time": at, "type": "VIEW"},

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 use tally::config::TableNames;
-use tally::store::dynamodb::{client_at, Client};
+use tally::store::dynamodb::Client;
+use tally::test_support::client_at;
 use tokio::process::{Child, Command};
 
 pub struct DynamoServer {

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tally::config::{Config, TableNames, TableSpec, TABLES};
-use tally::store::dynamodb::client_at;
+use tally::test_support::client_at;
 use tally::AppState;
 use tally_local::lambda::container::Output;
 use tally_local::lambda::{LambdaMode, Settings};

@@ -1,10 +1,10 @@
 //! Ad statistics (contract section C): counters of ad requests and impressions per user and per
 //! SDK version, in separate namespaces, the store trait behind them and the domain steps.
 
-pub mod dynamodb;
+pub(crate) mod dynamodb;
 pub mod params;
 #[cfg(feature = "embedded")]
-pub mod sqlite;
+pub(crate) mod sqlite;
 pub mod upstream;
 
 pub use params::{AdParams, StatsKey};

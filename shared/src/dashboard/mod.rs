@@ -3,9 +3,9 @@
 //! (top lists, directories and counters kept at write time), so the page costs the same
 //! whatever the stores hold; a store that fails marks its own section unavailable only.
 
-pub mod chart;
+pub(crate) mod chart;
 pub mod page;
-pub mod sections;
+pub(crate) mod sections;
 
 use crate::ads::Counts;
 use crate::logs::DailyCount;
@@ -46,8 +46,8 @@ pub fn first_day(today: Date) -> Date {
 
 /// Reads every section's figures at once; a failure stays in its own section (and the log).
 pub async fn load(state: &AppState, today: Date) -> Figures {
-    let first = crate::people::date::format(first_day(today));
-    let last = crate::people::date::format(today);
+    let first = crate::date::format(first_day(today));
+    let last = crate::date::format(today);
     let (paths, sdks, daily, visitors, people) = tokio::join!(
         state.stats.ranked(None, TOP_PATHS),
         state.ads.sdk_versions(SDK_VERSIONS),

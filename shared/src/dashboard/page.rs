@@ -18,7 +18,7 @@ pub fn render(figures: &Figures) -> String {
     let body = format!(
         "<h1>Tally dashboard</h1>\n<p>Figures as of {} (UTC). <a href=\"/\">Front page</a></p>\n\
          {}\n{}\n{}\n{}\n{}",
-        escape(&crate::people::date::format(figures.today)),
+        escape(&crate::date::format(figures.today)),
         sections::paths(figures),
         sections::sdks(figures),
         sections::daily(figures),

@@ -4,9 +4,9 @@
 use super::chart::{bar_chart, Chart, Layout, Row};
 use super::{first_day, Figure, Figures};
 use crate::ads::Stats;
+use crate::date::{self, AGE_AT_GRADUATION};
 use crate::html::escape;
 use crate::people::age::AgeGroup;
-use crate::people::date::{self, AGE_AT_GRADUATION};
 use std::collections::BTreeMap;
 use time::Duration;
 

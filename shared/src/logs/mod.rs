@@ -1,14 +1,14 @@
 //! The event logs (contract section D): validated batches of actions, the filters a read uses,
 //! the store trait behind them and the domain functions the handlers call.
 
-pub mod body;
-pub mod daily;
-pub mod dynamodb;
-pub mod exact;
-pub mod instant;
-pub mod keys;
+pub(crate) mod body;
+pub(crate) mod daily;
+pub(crate) mod dynamodb;
+pub(crate) mod exact;
+pub(crate) mod instant;
+pub(crate) mod keys;
 #[cfg(feature = "embedded")]
-pub mod sqlite;
+pub(crate) mod sqlite;
 
 pub use body::{LogBatch, NewAction};
 pub use daily::DailyCount;

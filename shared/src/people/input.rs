@@ -124,7 +124,7 @@ pub fn cell_integer(field: &str, cell: &str) -> Result<Option<i64>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::people::date::tests::day;
+    use crate::date::tests::day;
     use serde_json::json;
 
     fn check(body: Value) -> Result<(Option<PersonId>, Details), ApiError> {

@@ -2,14 +2,14 @@
 //! the domain operations behind each route.
 
 pub mod age;
-pub mod date;
-pub mod dynamodb;
+pub(crate) mod dynamodb;
 #[cfg(feature = "import")]
 pub mod import;
 pub mod input;
 #[cfg(feature = "embedded")]
-pub mod sqlite;
+pub(crate) mod sqlite;
 
+use crate::date;
 use crate::http::cursor::{Page, PageRequest};
 use crate::{ApiError, StoreError};
 use age::{AgeGroup, GroupQuery};
@@ -191,7 +191,7 @@ pub async fn ids_by_last_name(store: &dyn PersonStore, raw: &str) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::people::date::tests::day;
+    use crate::date::tests::day;
 
     #[test]
     fn persons_serialise_with_the_contract_names_in_order() {

@@ -1,9 +1,9 @@
 //! Request statistics (contract section E): counted paths, their ranking and the store trait.
 
-pub mod dynamodb;
+pub(crate) mod dynamodb;
 pub mod selftest;
 #[cfg(feature = "embedded")]
-pub mod sqlite;
+pub(crate) mod sqlite;
 
 use crate::http::cursor::{Page, PageRequest};
 use crate::{ApiError, StoreError};

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// One DynamoDB item as the SDK returns it.
-pub type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// The timeouts of every call: connecting, and the whole operation with its retries.
 fn timeouts() -> TimeoutConfigBuilder {
@@ -31,7 +31,7 @@ fn timeouts() -> TimeoutConfigBuilder {
 /// no per-attempt timeout, so a slow attempt is awaited (within the operation timeout) instead
 /// of being abandoned and sent again, which would count twice if the first one was applied.
 /// Use with `.customize().config_override(write_once())`.
-pub fn write_once() -> aws_sdk_dynamodb::config::Builder {
+pub(crate) fn write_once() -> aws_sdk_dynamodb::config::Builder {
     aws_sdk_dynamodb::config::Builder::default()
         .timeout_config(timeouts().disable_operation_attempt_timeout().build())
 }
@@ -64,15 +64,6 @@ pub async fn client(config: &Config) -> Client {
     Client::new(&loader.load().await)
 }
 
-/// A client for the DynamoDB-protocol server at `endpoint`, otherwise configured by default.
-pub async fn client_at(endpoint: &str) -> Client {
-    client(&Config {
-        dynamodb_endpoint: Some(endpoint.to_string()),
-        ..Config::default()
-    })
-    .await
-}
-
 impl<E, R> From<SdkError<E, R>> for StoreError
 where
     E: std::error::Error + 'static,
@@ -84,7 +75,10 @@ where
 }
 
 /// Runs a query until it has `limit` items or the partition is exhausted (a page stops at 1 MB).
-pub async fn query_up_to(query: QueryFluentBuilder, limit: usize) -> Result<Vec<Item>, StoreError> {
+pub(crate) async fn query_up_to(
+    query: QueryFluentBuilder,
+    limit: usize,
+) -> Result<Vec<Item>, StoreError> {
     let mut items = Vec::new();
     let mut start = query.get_exclusive_start_key().clone();
     loop {
@@ -108,7 +102,7 @@ const BATCH_GET_ATTEMPTS: u32 = 5;
 
 /// Reads up to 100 items by key with one BatchGetItem, strongly consistent (each item costs one
 /// read unit per 4 KB). Keys DynamoDB leaves unprocessed are asked again after a short backoff.
-pub async fn batch_get(
+pub(crate) async fn batch_get(
     client: &Client,
     table: &str,
     keys: Vec<Item>,
@@ -148,7 +142,7 @@ pub async fn batch_get(
 }
 
 /// Items per BatchWriteItem call (the API's limit).
-pub const BATCH_SIZE: usize = 25;
+pub(crate) const BATCH_SIZE: usize = 25;
 /// BatchWriteItem calls one request keeps in flight.
 const BATCHES_IN_FLIGHT: usize = 4;
 /// Calls per batch (the first and its retries of unprocessed items) before giving up.
@@ -157,7 +151,11 @@ const BATCH_ATTEMPTS: u32 = 6;
 /// Puts every item, 25 per BatchWriteItem and a few batches at a time, retrying unprocessed
 /// items with exponential backoff and jitter. A failure may leave part of the items written,
 /// so only idempotent puts (same key, same item on a retry) belong here.
-pub async fn put_all(client: &Client, table: &str, items: Vec<Item>) -> Result<(), StoreError> {
+pub(crate) async fn put_all(
+    client: &Client,
+    table: &str,
+    items: Vec<Item>,
+) -> Result<(), StoreError> {
     let mut requests = items.into_iter().map(|item| {
         PutRequest::builder()
             .set_item(Some(item))
@@ -221,10 +219,10 @@ fn backoff(attempt: u32) -> Duration {
 
 /// A sharded index read through the merge (`store::merge`): `query(shard, after)` is the Query
 /// of one shard resumed after a key, in key order; `parse` turns an item into its key and value.
-pub struct IndexShards<Q, P> {
-    pub shards: u32,
-    pub query: Q,
-    pub parse: P,
+pub(crate) struct IndexShards<Q, P> {
+    pub(crate) shards: u32,
+    pub(crate) query: Q,
+    pub(crate) parse: P,
 }
 
 #[async_trait]
@@ -257,7 +255,7 @@ where
 /// Runs one query per shard at once, each up to `limit` items; returns the items shard by shard.
 /// Only for sums over every shard (the logs' daily rollup, whose every counter lives on every
 /// shard, so each must be read whole anyway); listings and top-N go through the merge.
-pub async fn query_shards(
+pub(crate) async fn query_shards(
     shards: u32,
     limit: usize,
     query: impl Fn(u32) -> QueryFluentBuilder,
@@ -283,7 +281,7 @@ fn malformed(name: &str) -> StoreError {
 }
 
 /// A string attribute of an item.
-pub fn string(item: &Item, name: &str) -> Result<String, StoreError> {
+pub(crate) fn string(item: &Item, name: &str) -> Result<String, StoreError> {
     item.get(name)
         .and_then(|v| v.as_s().ok())
         .cloned()
@@ -291,7 +289,7 @@ pub fn string(item: &Item, name: &str) -> Result<String, StoreError> {
 }
 
 /// A number attribute of an item, parsed.
-pub fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
+pub(crate) fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
     item.get(name)
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
@@ -299,7 +297,7 @@ pub fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreE
 }
 
 /// A number attribute that may be absent; present with the wrong type is an error.
-pub fn optional_number<T: std::str::FromStr>(
+pub(crate) fn optional_number<T: std::str::FromStr>(
     item: &Item,
     name: &str,
 ) -> Result<Option<T>, StoreError> {
@@ -307,7 +305,7 @@ pub fn optional_number<T: std::str::FromStr>(
 }
 
 /// An optional attribute, converted by `read`; present with the wrong type is an error.
-pub fn optional<T>(
+pub(crate) fn optional<T>(
     item: &Item,
     name: &str,
     read: impl Fn(&AttributeValue) -> Option<T>,
@@ -318,11 +316,11 @@ pub fn optional<T>(
 }
 
 /// A number attribute value.
-pub fn n(value: impl ToString) -> AttributeValue {
+pub(crate) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
 /// A string attribute value.
-pub fn s(value: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }

@@ -1,9 +1,9 @@
 //! What the storage adapters of every service share, one module per engine.
 
 pub mod dynamodb;
-pub mod merge;
+pub(crate) mod merge;
 #[cfg(feature = "embedded")]
-pub mod sqlite;
+pub(crate) mod sqlite;
 
 /// A stable hash of a key onto `shards` partitions (FNV-1a), for spreading hot index keys.
 pub fn shard_of(key: &str, shards: u32) -> u32 {

@@ -1,9 +1,9 @@
 //! The visit counter (contract section A): ids, counts and the store trait behind them.
 
-pub mod dynamodb;
+pub(crate) mod dynamodb;
 pub mod pages;
 #[cfg(feature = "embedded")]
-pub mod sqlite;
+pub(crate) mod sqlite;
 
 use crate::http::cursor::{Page, PageRequest};
 use crate::{ApiError, StoreError};

@@ -5,7 +5,7 @@ use super::median;
 use serde_json::json;
 use std::time::Instant;
 use tally::dashboard::{load, page};
-use tally::people::date;
+use tally::date;
 use tally::stats::CountedPath;
 use tally::AppState;
 use time::Duration;

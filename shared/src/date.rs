@@ -1,5 +1,6 @@
-//! Graduation dates: the three accepted spellings, two-digit years never in the future, and the
-//! age estimated from a date. "Today" is always the UTC date, passed in so tests can fix it.
+//! Calendar dates as the API spells them (the people directory's graduation dates, the
+//! dashboard's days): the three accepted spellings, two-digit years never in the future, and
+//! the age estimated from a date. "Today" is always the UTC date, passed in so tests can fix it.
 
 use time::{Date, Month, OffsetDateTime};
 

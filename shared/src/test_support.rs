@@ -1,0 +1,16 @@
+//! What the integration tests reach below the public API (only with the `test-support`
+//! feature): a client for a test server, and the storage constants their assertions count with.
+
+use crate::config::Config;
+use crate::store::dynamodb::{client, Client};
+
+pub use crate::visits::dynamodb::SHARDS as VISIT_SHARDS;
+
+/// A client for the DynamoDB-protocol server at `endpoint`, otherwise configured by default.
+pub async fn client_at(endpoint: &str) -> Client {
+    client(&Config {
+        dynamodb_endpoint: Some(endpoint.to_string()),
+        ..Config::default()
+    })
+    .await
+}
