@@ -12,7 +12,11 @@ use tally::AppState;
 async fn main() -> ExitCode {
     lambda_runtime::tracing::init_default_subscriber();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = Config::from_env();
+    let mut config = Config::from_env();
+    if let Err(err) = tally_local::stores::keep_cursor_key(&mut config) {
+        tracing::error!(error = %err, "could not read or make the cursor key in TALLY_DATA_DIR");
+        return ExitCode::FAILURE;
+    }
     let import = match args.as_slice() {
         [] => None,
         [command] if command == "lambda" => return tally_local::lambda::setup::run(&config).await,

@@ -70,8 +70,10 @@ settings! {
     vast_timeout_ms: u64 = "VAST_TIMEOUT_MS", number(3000, 1..=60_000);
     /// Where `POST /test/{n}` sends its requests; unset or blank: the origin the caller used.
     self_url: Option<String> = "TALLY_SELF_URL", optional;
-    /// The key that signs pagination cursors (default: a built-in key).
-    cursor_secret: String = "TALLY_CURSOR_SECRET", text("tally-default-cursor-key");
+    /// The key of pagination cursors. AWS: the template's `CursorSecret` parameter (NoEcho,
+    /// no default). The local API: a random key made on first start and kept in
+    /// `TALLY_DATA_DIR/cursor-key`. Unset anywhere else: a random key for this process only.
+    cursor_secret: Option<String> = "TALLY_CURSOR_SECRET", optional;
     /// Lambda mode (`make run-lambda`): execution environments running at once, all functions
     /// together (1 to 10000, default 1000, Lambda's default account quota); beyond: throttled.
     lambda_concurrency: usize = "TALLY_LAMBDA_CONCURRENCY", number(1000, 1..=10_000);

@@ -4,7 +4,7 @@
 use crate::ads::dynamodb::DynamoAds;
 use crate::ads::{AdServer, AdStore};
 use crate::config::Config;
-use crate::http::cursor::Cursors;
+use crate::http::cursor::{random_key, Cursors};
 use crate::logs::dynamodb::DynamoLogs;
 use crate::logs::LogStore;
 use crate::people::dynamodb::DynamoPeople;
@@ -46,7 +46,15 @@ impl Services {
                 Duration::from_millis(config.vast_timeout_ms),
             ),
             self_url: config.self_url.clone(),
-            cursors: Cursors::new(&config.cursor_secret),
+            cursors: match &config.cursor_secret {
+                Some(secret) => Cursors::new(secret.as_bytes()),
+                None => {
+                    tracing::warn!(
+                        "TALLY_CURSOR_SECRET is unset: cursors hold for this process only"
+                    );
+                    Cursors::new(&random_key())
+                }
+            },
         }
     }
 }

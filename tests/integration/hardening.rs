@@ -1,6 +1,8 @@
 //! Issue 13: what an outsider can send is answered safely. One test per class of attack, each
 //! with several byte patterns, on both engines where a store is involved.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::Method;
 use serde_json::json;
@@ -215,6 +217,49 @@ async fn methods_are_case_sensitive(engine: Engine) {
     assert_eq!(api.get("/counters/x").await.status, 404);
 }
 
+/// Item 6: cursors are opaque (no readable position, arrival time or body hash) and a cursor
+/// made with another key (another install, a rotated secret) is a 400, never a 500.
+async fn cursors_are_opaque_and_other_keys_are_400(engine: Engine) {
+    let api = Api::on(engine).await;
+    for id in ["alpha", "bravo", "charlie"] {
+        assert_eq!(api.post(&format!("/counters/{id}")).await.status, 200);
+    }
+    let log = json!({"userId": "u", "sessionId": "s", "actions": [
+        {"time": "2024-01-01T00:00:00Z", "type": "T"}, {"time": "2024-01-02T00:00:00Z", "type": "T"}]});
+    assert_eq!(api.post_json("/log", &log).await.status, 200);
+    let database = api.get("/database?limit=1").await;
+    let visits_cursor = database
+        .header("next-cursor")
+        .expect("a cursor")
+        .to_string();
+    let logs = api.get("/log?userId=u&limit=1").await.json();
+    let logs_cursor = logs["nextCursor"].as_str().expect("a cursor").to_string();
+    for cursor in [&visits_cursor, &logs_cursor] {
+        assert!(cursor
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).expect("base64url");
+        let text = String::from_utf8_lossy(&bytes);
+        for leak in ["alpha", "2024", "\"u\""] {
+            assert!(!text.contains(leak), "{leak:?} readable in {text:?}");
+        }
+        assert!(serde_json::from_slice::<serde_json::Value>(&bytes).is_err());
+    }
+    let next = api
+        .get(&format!("/database?limit=1&cursor={visits_cursor}"))
+        .await;
+    assert_eq!(next.json(), json!({"bravo": 1}));
+    let other_install = Api::on(engine).await;
+    let reply = other_install
+        .get(&format!("/database?limit=1&cursor={visits_cursor}"))
+        .await;
+    assert_error(&reply, 400, "cursor: ");
+    let reply = other_install
+        .get(&format!("/log?userId=u&limit=1&cursor={logs_cursor}"))
+        .await;
+    assert_error(&reply, 400, "cursor: ");
+}
+
 on_every_engine!(
     unreadable_content_types_are_415_and_store_nothing,
     values_that_do_not_decode_to_utf8_are_400_and_never_merge,
@@ -222,9 +267,11 @@ on_every_engine!(
     chosen_ids_cannot_exhaust_assignment,
     log_properties_keep_every_digit,
     minus_zero_is_an_age_and_ancient_dates_are_refused,
-    methods_are_case_sensitive;
+    methods_are_case_sensitive,
+    cursors_are_opaque_and_other_keys_are_400;
     lambda:
     unreadable_content_types_are_415_and_store_nothing,
     methods_are_case_sensitive,
     log_properties_keep_every_digit,
+    cursors_are_opaque_and_other_keys_are_400,
 );

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tally::config::{Config, TableNames, TableSpec, TABLES};
+use tally::http::cursor::random_key;
 use tally::test_support::client_at;
 use tally::AppState;
 use tally_local::lambda::container::Output;
@@ -250,6 +251,9 @@ impl Api {
         overrides.insert("VAST_URL".into(), vast_url.to_string());
         let timeout_ms = vast_timeout.as_millis().to_string();
         overrides.insert("VAST_TIMEOUT_MS".into(), timeout_ms);
+        // Each install its own cursor key, as `make run-lambda` keeps one per data directory.
+        let key: String = random_key().iter().map(|b| format!("{b:02x}")).collect();
+        overrides.insert("TALLY_CURSOR_SECRET".into(), key);
         let settings = Settings {
             bin_dir: bin_dir(),
             overrides,

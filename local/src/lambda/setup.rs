@@ -28,6 +28,10 @@ pub fn overrides(config: &Config) -> BTreeMap<String, String> {
     for spec in TABLES {
         overrides.insert(spec.env.to_string(), config.tables.of(spec).to_string());
     }
+    // The template's `CursorSecret` has no default; the key kept in the data directory.
+    if let Some(secret) = &config.cursor_secret {
+        overrides.insert("TALLY_CURSOR_SECRET".into(), secret.clone());
+    }
     overrides
 }
 

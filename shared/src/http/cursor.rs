@@ -1,9 +1,12 @@
-//! Pagination: the `limit` parameter and opaque cursors that are signed and tied to their query.
+//! Pagination: the `limit` parameter and opaque cursors, encrypted and tied to their query.
 //!
-//! A cursor is `base64url(position JSON) "." base64url(tag)`, where the tag is an HMAC-SHA256
-//! over the query's scope and the position. An altered cursor, or one reused with other
-//! filters, fails the tag check and is a 400. The key (`TALLY_CURSOR_SECRET`) is part of the
-//! state: `AppState::cursors`.
+//! A cursor is `base64url(tag || ciphertext)`: deterministic authenticated encryption in the
+//! SIV construction (RFC 5297, section 2.6, with HMAC-SHA256 as both PRF and stream): the tag
+//! is an HMAC over the query's scope and the position, and the position is XORed with an
+//! HMAC-SHA256 keystream seeded by the tag. So a cursor reveals nothing but its length; an
+//! altered one, one reused with other filters, or one made with another key fails the tag
+//! check and is a 400. The key (`TALLY_CURSOR_SECRET` in AWS, a random key kept in the data
+//! directory by the local API) is part of the state: `AppState::cursors`.
 
 use super::request::query_param;
 use super::response::{with_header, Response};
@@ -51,7 +54,10 @@ impl<T, P> Page<T, P> {
 
 /// Issues and checks the cursors of one key.
 pub struct Cursors {
-    key: Vec<u8>,
+    /// Keys the tag (authenticity, and the keystream's seed).
+    tag_key: [u8; 32],
+    /// Keys the keystream that hides the position.
+    stream_key: [u8; 32],
 }
 
 fn bad_cursor() -> ApiError {
@@ -61,47 +67,91 @@ fn bad_cursor() -> ApiError {
     )
 }
 
+/// 32 bytes from the operating system's random source (`/dev/urandom`). Should that fail,
+/// a key from the clock, the process id and an address: unguessable enough for one process,
+/// and logged, since it is not what a key should be.
+pub fn random_key() -> [u8; 32] {
+    use std::io::Read;
+    let mut key = [0u8; 32];
+    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut key)) {
+        Ok(()) => key,
+        Err(err) => {
+            tracing::error!(error = %err, "no random source; deriving a cursor key from the clock");
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            let seed = format!("{now}/{}/{:p}", std::process::id(), &key);
+            hmac(seed.as_bytes(), &[]).finalize().into_bytes().into()
+        }
+    }
+}
+
+/// HMAC-SHA256 of the parts under `key`. HMAC takes keys of any length, so the fallback (an
+/// all-zero key) is never used; it only spares a panic on a request path.
+fn hmac(key: &[u8], parts: &[&[u8]]) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key)
+        .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
+    for part in parts {
+        mac.update(part);
+    }
+    mac
+}
+
 impl Cursors {
-    pub fn new(secret: &str) -> Self {
+    /// Cursors keyed by `secret`; two labels derive the tag and stream keys from it.
+    pub fn new(secret: &[u8]) -> Self {
+        let derive =
+            |label: &[u8]| -> [u8; 32] { hmac(secret, &[label]).finalize().into_bytes().into() };
         Cursors {
-            key: secret.as_bytes().to_vec(),
+            tag_key: derive(b"tally cursor tag"),
+            stream_key: derive(b"tally cursor stream"),
         }
     }
 
-    /// The HMAC over the scope and the payload, ready for its tag.
-    fn mac(&self, scope: &str, payload: &[u8]) -> Option<Hmac<Sha256>> {
-        // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
-        mac.update(scope.as_bytes());
-        mac.update(&[0]);
-        mac.update(payload);
-        Some(mac)
+    /// The MAC over the scope and the position, ready for its tag.
+    fn mac(&self, scope: &str, payload: &[u8]) -> Hmac<Sha256> {
+        hmac(&self.tag_key, &[scope.as_bytes(), &[0], payload])
     }
 
-    /// Encodes a position as a cursor valid only for queries of the same scope.
+    /// XORs `data` with the keystream seeded by `tag` (encrypts and decrypts alike).
+    fn apply_stream(&self, tag: &[u8], data: &mut [u8]) {
+        for (block, chunk) in data.chunks_mut(32).enumerate() {
+            let counter = u32::try_from(block).unwrap_or(u32::MAX).to_be_bytes();
+            let pad = hmac(&self.stream_key, &[tag, &counter])
+                .finalize()
+                .into_bytes();
+            chunk
+                .iter_mut()
+                .zip(pad)
+                .for_each(|(byte, pad)| *byte ^= pad);
+        }
+    }
+
+    /// Encodes a position as a cursor valid only for queries of the same scope and key.
     pub fn encode<P: Serialize>(&self, scope: &str, position: &P) -> String {
-        let payload = serde_json::to_vec(position).unwrap_or_default();
-        let tag = self
-            .mac(scope, &payload)
-            .map(|mac| mac.finalize().into_bytes()[..TAG_BYTES].to_vec())
-            .unwrap_or_default();
-        format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(&payload),
-            URL_SAFE_NO_PAD.encode(tag)
-        )
+        let mut payload = serde_json::to_vec(position).unwrap_or_default();
+        let tag = self.mac(scope, &payload).finalize().into_bytes();
+        let tag = &tag[..TAG_BYTES];
+        self.apply_stream(tag, &mut payload);
+        URL_SAFE_NO_PAD.encode([tag, &payload].concat())
     }
 
-    /// Decodes a cursor issued by `encode` for the same scope. The tag is compared in
-    /// constant time, so its timing reveals nothing of the expected tag.
+    /// Decodes a cursor issued by `encode` for the same scope with the same key. The tag is
+    /// compared in constant time, so its timing reveals nothing of the expected tag.
     pub fn decode<P: DeserializeOwned>(&self, scope: &str, cursor: &str) -> Result<P, ApiError> {
-        let (payload, given_tag) = cursor.split_once('.').ok_or_else(bad_cursor)?;
-        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad_cursor())?;
-        let given_tag = URL_SAFE_NO_PAD
-            .decode(given_tag)
-            .map_err(|_| bad_cursor())?;
-        let mac = self.mac(scope, &payload).ok_or_else(bad_cursor)?;
-        if given_tag.len() != TAG_BYTES || mac.verify_truncated_left(&given_tag).is_err() {
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad_cursor())?;
+        if bytes.len() <= TAG_BYTES {
+            return Err(bad_cursor());
+        }
+        let (tag, sealed) = bytes.split_at(TAG_BYTES);
+        let mut payload = sealed.to_vec();
+        self.apply_stream(tag, &mut payload);
+        if self
+            .mac(scope, &payload)
+            .verify_truncated_left(tag)
+            .is_err()
+        {
             return Err(bad_cursor());
         }
         serde_json::from_slice(&payload).map_err(|_| bad_cursor())
@@ -154,7 +204,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn cursors() -> Cursors {
-        Cursors::new("test-key")
+        Cursors::new(b"test-key")
     }
 
     fn encode<P: Serialize>(scope: &str, position: &P) -> String {
@@ -187,26 +237,42 @@ mod tests {
     }
 
     #[test]
-    fn cursors_from_another_scope_or_altered_are_refused() {
+    fn cursors_from_another_scope_altered_or_shortened_are_refused() {
         let cursor = encode("logs|user=a", &5u64);
         assert!(decode::<u64>("logs|user=b", &cursor).is_err());
-        let forged = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(b"6"),
-            cursor.split_once('.').unwrap().1
-        );
-        assert!(decode::<u64>("logs|user=a", &forged).is_err());
-        assert!(decode::<u64>("logs|user=a", "garbage").is_err());
+        let mut bytes = URL_SAFE_NO_PAD.decode(&cursor).unwrap();
+        for at in [0, TAG_BYTES - 1, TAG_BYTES, bytes.len() - 1] {
+            bytes[at] ^= 1;
+            let altered = URL_SAFE_NO_PAD.encode(&bytes);
+            assert!(decode::<u64>("logs|user=a", &altered).is_err(), "{at}");
+            bytes[at] ^= 1;
+        }
+        for short in [0, 1, TAG_BYTES, bytes.len() - 1] {
+            let shortened = URL_SAFE_NO_PAD.encode(&bytes[..short]);
+            assert!(decode::<u64>("logs|user=a", &shortened).is_err(), "{short}");
+        }
+        assert!(decode::<u64>("logs|user=a", "garbage!").is_err());
+        assert!(decode::<u64>("logs|user=a", "e30.AAAA").is_err());
     }
 
     #[test]
-    fn shortened_tags_and_other_keys_are_refused() {
+    fn cursors_of_another_key_are_refused() {
         let cursor = encode("s", &5u64);
-        let (payload, tag) = cursor.split_once('.').unwrap();
-        let tag = URL_SAFE_NO_PAD.decode(tag).unwrap();
-        let short = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(&tag[..1]));
-        assert!(decode::<u64>("s", &short).is_err());
-        assert!(Cursors::new("other").decode::<u64>("s", &cursor).is_err());
+        assert!(Cursors::new(b"other").decode::<u64>("s", &cursor).is_err());
+    }
+
+    #[test]
+    fn cursors_reveal_nothing_readable_of_the_position() {
+        let position =
+            serde_json::json!({"arrival": 1732780000123456789u64, "body": "a1b2c3d4e5f6"});
+        let cursor = encode("s", &position);
+        let bytes = URL_SAFE_NO_PAD.decode(&cursor).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for leak in ["arrival", "1732780000", "a1b2c3", "{"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        assert!(!cursor.contains('.'));
+        assert_eq!(decode::<serde_json::Value>("s", &cursor).unwrap(), position);
     }
 
     #[test]
