@@ -9,7 +9,7 @@ use tally::config::Config;
 use tally::test_support::client_at;
 use tally::AppState;
 use tally_tests::stub::{Behaviour, StubServer};
-use tally_tests::{Api, Engine};
+use tally_tests::{Engine, Stores};
 
 fn params(username: &str, sdk_version: &str) -> AdParams {
     AdParams {
@@ -40,8 +40,8 @@ fn counts(ad_requests: u64, impressions: u64) -> Option<Counts> {
 }
 
 async fn record_counts_each_event_for_the_user_and_the_sdk_version(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = &api.state.ads;
+    let stores = Stores::on(engine).await;
+    let store = &stores.state.ads;
     store
         .record(Event::AdRequest, &params("alice", "1.0"))
         .await
@@ -63,8 +63,8 @@ async fn record_counts_each_event_for_the_user_and_the_sdk_version(engine: Engin
 }
 
 async fn users_and_sdk_versions_are_separate_namespaces(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = &api.state.ads;
+    let stores = Stores::on(engine).await;
+    let store = &stores.state.ads;
     store
         .record(Event::AdRequest, &params("1.0", "9"))
         .await
@@ -83,12 +83,20 @@ async fn users_and_sdk_versions_are_separate_namespaces(engine: Engine) {
 }
 
 async fn never_counted_keys_are_none(engine: Engine) {
-    let api = Api::on(engine).await;
+    let stores = Stores::on(engine).await;
     assert_eq!(
-        api.state.ads.counts(&user("nobody")).await.expect("read"),
+        stores
+            .state
+            .ads
+            .counts(&user("nobody"))
+            .await
+            .expect("read"),
         None
     );
-    assert_eq!(api.state.ads.counts(&sdk("0.0")).await.expect("read"), None);
+    assert_eq!(
+        stores.state.ads.counts(&sdk("0.0")).await.expect("read"),
+        None
+    );
 }
 
 /// 64 in flight on the embedded store; 16 on the DynamoDB server, which is shared by every
@@ -98,8 +106,8 @@ async fn concurrent_records_are_exact(engine: Engine) {
         Engine::Sqlite => (1_000, 64),
         _ => (300, 16),
     };
-    let api = Api::on(engine).await;
-    let store: Arc<dyn AdStore> = Arc::clone(&api.state.ads);
+    let stores = Stores::on(engine).await;
+    let store: Arc<dyn AdStore> = Arc::clone(&stores.state.ads);
     let limit = Arc::new(tokio::sync::Semaphore::new(in_flight));
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..2 * each {

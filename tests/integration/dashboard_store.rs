@@ -7,48 +7,52 @@ use tally::logs::DailyCount;
 use tally::people::age::AgeGroup;
 use tally::people::{Details, Person};
 use tally::visits::{Visit, VisitId};
-use tally_tests::{Api, Engine};
+use tally_tests::{Api, Engine, Stores};
 
 async fn top_visitors_are_most_counted_first_ties_by_id(engine: Engine) {
-    let api = Api::on(engine).await;
+    let stores = Stores::on(engine).await;
     for (id, times) in [("b", 2), ("a", 2), ("c", 5), ("d", 1)] {
         let id = VisitId::parse("id", id).expect("id");
         for _ in 0..times {
-            api.state.visits.increment(&id).await.expect("inc");
+            stores.state.visits.increment(&id).await.expect("inc");
         }
     }
     let visit = |id: &str, count| Visit {
         id: id.into(),
         count,
     };
-    let top = api.state.visits.top(3).await.expect("top");
+    let top = stores.state.visits.top(3).await.expect("top");
     assert_eq!(top, vec![visit("c", 5), visit("a", 2), visit("b", 2)]);
 }
 
 async fn sdk_versions_are_listed_in_order_with_their_totals(engine: Engine) {
-    let api = Api::on(engine).await;
+    let stores = Stores::on(engine).await;
     let params = |user: &str, sdk: &str| AdParams {
         username: user.into(),
         sdk_version: sdk.into(),
     };
     for _ in 0..5 {
-        api.state
+        stores
+            .state
             .ads
             .record(Event::AdRequest, &params("u", "2.0"))
             .await
             .expect("ad");
     }
-    api.state
+    stores
+        .state
         .ads
         .record(Event::Impression, &params("v", "2.0"))
         .await
         .expect("imp");
-    api.state
+    stores
+        .state
         .ads
         .record(Event::AdRequest, &params("1.0", "1.0"))
         .await
         .expect("ad");
-    api.state
+    stores
+        .state
         .ads
         .record(Event::AdRequest, &params("w", "3.0"))
         .await
@@ -57,7 +61,7 @@ async fn sdk_versions_are_listed_in_order_with_their_totals(engine: Engine) {
         ad_requests,
         impressions,
     };
-    let listed = api.state.ads.sdk_versions(2).await.expect("versions");
+    let listed = stores.state.ads.sdk_versions(2).await.expect("versions");
     assert_eq!(
         listed,
         vec![
@@ -117,8 +121,8 @@ fn person(id: u64, age: Option<u8>) -> Person {
 }
 
 async fn group_counts_follow_inserts_and_overwrites(engine: Engine) {
-    let api = Api::on(engine).await;
-    let people = &api.state.people;
+    let stores = Stores::on(engine).await;
+    let people = &stores.state.people;
     assert_eq!(people.group_counts().await.expect("counts"), vec![]);
     assert!(people.insert(&person(1, Some(30))).await.expect("insert"));
     assert!(people.insert(&person(2, Some(30))).await.expect("insert"));

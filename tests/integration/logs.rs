@@ -18,25 +18,20 @@ async fn find(api: &Api, query: &[(&str, &str)]) -> Reply {
 /// Every result of a query, following `nextCursor` page by page.
 async fn walk(api: &Api, query: &[(&str, &str)], limit: usize) -> Vec<Value> {
     let limit_text = limit.to_string();
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
+    let limit_text = limit_text.as_str();
+    tally_tests::walk_pages(limit, |cursor: Option<String>| async move {
         let mut params = query.to_vec();
-        params.push(("limit", &limit_text));
+        params.push(("limit", limit_text));
         if let Some(cursor) = &cursor {
             params.push(("cursor", cursor));
         }
         let reply = find(api, &params).await;
         assert_eq!(reply.status, 200, "{query:?}: {}", reply.text());
         let body = reply.json();
-        let page = body["result"].as_array().expect("result array");
-        assert!(page.len() <= limit);
-        seen.extend(page.iter().cloned());
-        match body["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_string()),
-            None => return seen,
-        }
-    }
+        let page = body["result"].as_array().expect("result array").clone();
+        (page, body["nextCursor"].as_str().map(str::to_string))
+    })
+    .await
 }
 
 async fn count(api: &Api, query: &[(&str, &str)]) -> usize {

@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 use tally::logs::{LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
-use tally_tests::{Api, Engine};
+use tally_tests::{Engine, Stores};
 
 fn batch(body: Value) -> LogBatch {
     LogBatch::parse(body.to_string().as_bytes()).expect("valid batch")
@@ -24,28 +24,22 @@ fn filter(
 
 /// Every page of `filter`, `limit` at a time, checking each page's positions.
 async fn all(store: &dyn LogStore, filter: &LogFilter, limit: usize) -> Vec<LogEntry> {
-    let mut seen = Vec::new();
-    let mut after: Option<LogPositions> = None;
-    loop {
+    tally_tests::walk_pages(limit, |after: Option<LogPositions>| async move {
         let page = store
             .find(filter, after.as_ref(), limit)
             .await
             .expect("find");
-        assert!(page.items.len() <= limit);
-        seen.extend(page.items);
-        match page.next {
-            Some(next) => {
-                assert_eq!(next.len(), store.shards(filter));
-                after = Some(next);
-            }
-            None => return seen,
+        if let Some(next) = &page.next {
+            assert_eq!(next.len(), store.shards(filter));
         }
-    }
+        (page.items, page.next)
+    })
+    .await
 }
 
 async fn recording_the_same_request_twice_stores_each_action_once(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.logs.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.logs.as_ref();
     store.record(&sample(), 1_000).await.expect("record");
     store.record(&sample(), 2_000).await.expect("record again");
     let found = all(store, &LogFilter::default(), 100).await;
@@ -67,8 +61,8 @@ fn one_action(user: &str, kind: &str, time: &str) -> LogBatch {
 }
 
 async fn equal_instants_follow_first_arrival_then_place_in_request(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.logs.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.logs.as_ref();
     let first = batch(json!({"userId": "u", "sessionId": "s", "actions": [
         {"time": "2018-10-19T03:37:28Z", "type": "B"},
         {"time": "2018-10-18T21:37:28-06:00", "type": "A"}
@@ -94,8 +88,8 @@ async fn equal_instants_follow_first_arrival_then_place_in_request(engine: Engin
 }
 
 async fn every_filter_combination_selects_exactly(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.logs.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.logs.as_ref();
     let times = [
         "2018-10-18T21:00:00-06:00",
         "2018-10-19T04:00:00+01:00",
@@ -153,12 +147,8 @@ on_every_store!(
 #[tokio::test]
 async fn a_retry_after_a_partial_write_completes_it_without_duplicates() {
     let (client, tables) = tally_tests::dynamodb_tables().await;
-    let api = Api::serve(tally_tests::dynamodb_state_on(
-        client.clone(),
-        tables.clone(),
-    ))
-    .await;
-    let store = api.state.logs.as_ref();
+    let state = tally_tests::dynamodb_state_on(client.clone(), tables.clone());
+    let store = state.logs.as_ref();
     store.record(&sample(), 1_000).await.expect("record");
     let before = all(store, &LogFilter::default(), 100).await;
     let user = filter(Some("ABC123XYZ"), None, None, None);

@@ -20,23 +20,10 @@ fn estimate(date: Date, today: Date) -> i64 {
 
 /// Follows `Next-Cursor` from `path` to the last page, returning every element.
 async fn walk(api: &Api, path: &str, limit: usize) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let url = match &cursor {
-            Some(c) => format!("{path}?limit={limit}&cursor={c}"),
-            None => format!("{path}?limit={limit}"),
-        };
-        let reply = api.get(&url).await;
-        assert_eq!(reply.status, 200, "{}", reply.text());
-        let page = reply.json().as_array().expect("array body").clone();
-        assert!(page.len() <= limit);
-        items.extend(page);
-        cursor = reply.header("next-cursor").map(str::to_string);
-        if cursor.is_none() {
-            return items;
-        }
-    }
+    api.walk(path, limit, |reply| {
+        reply.json().as_array().expect("array body").clone()
+    })
+    .await
 }
 
 async fn the_original_people_come_back_exactly(engine: Engine) {

@@ -8,7 +8,7 @@ use tally::people::age::{self, AgePosition};
 use tally::people::import::{import, Report, RowError};
 use tally::people::{ids_by_last_name, Details, Person, PersonId, PersonStore};
 use tally_local::people::ORIGINAL_CSV;
-use tally_tests::{Api, Engine};
+use tally_tests::{Engine, Stores};
 use time::Date;
 
 fn day(iso: &str) -> Date {
@@ -38,8 +38,8 @@ async fn all_ids(store: &dyn PersonStore) -> Vec<u64> {
 }
 
 async fn insert_refuses_taken_ids_and_upsert_overwrites(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.people.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.people.as_ref();
     let ann = person(7, "Ann", Some(30), Some("2001-06-25"));
     assert!(store.insert(&ann).await.expect("insert"));
     assert!(!store
@@ -54,8 +54,8 @@ async fn insert_refuses_taken_ids_and_upsert_overwrites(engine: Engine) {
 }
 
 async fn new_ids_are_above_every_stored_id(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.people.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.people.as_ref();
     let details = person(1, "Auto", None, None).details;
     assert_eq!(
         store.insert_new(&details).await.expect("new").map(|p| p.id),
@@ -84,8 +84,8 @@ async fn new_ids_are_above_every_stored_id(engine: Engine) {
 }
 
 async fn concurrent_new_and_explicit_ids_never_collide(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store: Arc<dyn PersonStore> = Arc::clone(&api.state.people);
+    let stores = Stores::on(engine).await;
+    let store: Arc<dyn PersonStore> = Arc::clone(&stores.state.people);
     let mut tasks = tokio::task::JoinSet::new();
     for n in 1..=100u64 {
         let store = Arc::clone(&store);
@@ -113,8 +113,8 @@ async fn concurrent_new_and_explicit_ids_never_collide(engine: Engine) {
 }
 
 async fn list_resumes_after_an_id_in_order(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.people.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.people.as_ref();
     for n in [5, 1, 12, 3, 9] {
         store
             .upsert(&person(n, "x", None, None))
@@ -133,8 +133,8 @@ async fn list_resumes_after_an_id_in_order(engine: Engine) {
 }
 
 async fn last_names_match_ignoring_case_and_surrounding_space(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.people.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.people.as_ref();
     for (n, last) in [
         (3, "Robiner"),
         (1, "Conway"),
@@ -156,23 +156,19 @@ async fn last_names_match_ignoring_case_and_surrounding_space(engine: Engine) {
 
 /// Walks `/people/age` as of `today` in pages of `limit`, returning (effective age, id).
 async fn walk(store: &dyn PersonStore, today: Date, limit: usize) -> Vec<(Option<u32>, u64)> {
-    let mut seen = Vec::new();
-    let mut after: Option<AgePosition> = None;
-    loop {
+    tally_tests::walk_pages(limit, |after: Option<AgePosition>| async move {
         let page = age::page(store, &PageRequest { limit, after }, today)
             .await
             .expect("page");
-        seen.extend(page.items.iter().map(|p| (p.position().age, p.person.id)));
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return seen,
-        }
-    }
+        let seen = page.items.iter().map(|p| (p.position().age, p.person.id));
+        (seen.collect(), page.next)
+    })
+    .await
 }
 
 async fn age_order_is_effective_age_then_id_with_unplaced_last(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.people.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.people.as_ref();
     let today = day("2025-06-15");
     let people = [
         person(1, "stated 46", Some(46), Some("1950-01-01")),
@@ -207,8 +203,8 @@ async fn age_order_is_effective_age_then_id_with_unplaced_last(engine: Engine) {
 }
 
 async fn import_loads_the_original_csv_and_twice_changes_nothing(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.people.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.people.as_ref();
     let today = date::today();
     let first = import(store, ORIGINAL_CSV, today).await.expect("import");
     assert_eq!(
@@ -241,8 +237,8 @@ async fn import_loads_the_original_csv_and_twice_changes_nothing(engine: Engine)
 }
 
 async fn bad_rows_are_reported_by_line_and_the_rest_loads(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.people.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.people.as_ref();
     let csv = "\u{feff}ID,First,Last,Age,GithubAcct,Date of 3rd Grade Graduation\r\n\
                1,Ann,Lee,,,6/25/01\r\n\
                2,Bob,Ray,old,,\r\n\
@@ -277,8 +273,8 @@ async fn bad_rows_are_reported_by_line_and_the_rest_loads(engine: Engine) {
 }
 
 async fn a_changed_row_overwrites_on_import(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.people.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.people.as_ref();
     let header = "ID,First,Last,Age,GithubAcct,Date of 3rd Grade Graduation\n";
     let today = date::today();
     let first = format!("{header}1,Ann,Lee,30,,\n");
@@ -300,8 +296,8 @@ async fn a_changed_row_overwrites_on_import(engine: Engine) {
 }
 
 async fn a_file_with_another_header_is_refused_whole(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.people.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.people.as_ref();
     let err = import(store, "id,name\n1,Ann\n".as_bytes(), date::today())
         .await
         .expect_err("wrong header");

@@ -9,30 +9,20 @@ use tally_tests::{assert_error, Api, Engine};
 
 /// Every entry of `/stats` (or `/stats/`), page by page, as (path, count).
 async fn walk_stats(api: &Api, base: &str, limit: usize) -> Vec<(String, u64)> {
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let url = match &cursor {
-            Some(c) => format!("{base}?limit={limit}&cursor={c}"),
-            None => format!("{base}?limit={limit}"),
-        };
-        let reply = api.get(&url).await;
-        assert_eq!(reply.status, 200, "{}", reply.text());
+    api.walk(base, limit, |reply| {
         assert_eq!(reply.header("content-type"), Some("application/json"));
         let page = reply.json();
         let page = page.as_array().expect("array body");
-        assert!(page.len() <= limit);
-        seen.extend(page.iter().map(|e| {
-            (
-                e["path"].as_str().expect("path").to_string(),
-                e["count"].as_u64().expect("count"),
-            )
-        }));
-        cursor = reply.header("next-cursor").map(str::to_string);
-        if cursor.is_none() {
-            return seen;
-        }
-    }
+        page.iter()
+            .map(|e| {
+                (
+                    e["path"].as_str().expect("path").to_string(),
+                    e["count"].as_u64().expect("count"),
+                )
+            })
+            .collect()
+    })
+    .await
 }
 
 async fn api_counts_the_raw_path_without_trailing_slashes_or_query(engine: Engine) {

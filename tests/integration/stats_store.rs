@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use tally::stats::{ranking, CountedPath, PathCount, StatsStore};
-use tally_tests::{Api, Engine};
+use tally_tests::{Engine, Stores};
 
 fn path(raw: &str) -> CountedPath {
     CountedPath::from_request_path(&format!("/api/{raw}")).expect("valid path")
@@ -28,8 +28,8 @@ async fn count_all(store: &dyn StatsStore, counts: &[(&str, u64)]) -> Vec<PathCo
 }
 
 async fn increments_are_per_path_and_start_at_one(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = &api.state.stats;
+    let stores = Stores::on(engine).await;
+    let store = &stores.state.stats;
     assert_eq!(store.increment(&path("a/b")).await.expect("inc"), 1);
     assert_eq!(store.increment(&path("a/b")).await.expect("inc"), 2);
     assert_eq!(store.increment(&path("A/b")).await.expect("inc"), 1);
@@ -38,8 +38,8 @@ async fn increments_are_per_path_and_start_at_one(engine: Engine) {
 }
 
 async fn ranked_orders_by_count_then_path_bytes_and_resumes_after_an_entry(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = api.state.stats.as_ref();
+    let stores = Stores::on(engine).await;
+    let store = stores.state.stats.as_ref();
     let mut counts: Vec<(String, u64)> = (0..24).map(|i| (format!("p{i:02}"), i % 4 + 1)).collect();
     for odd in ["a", "B", "b", "a%20b", "a/b", "Z", "%7E"] {
         counts.push((odd.to_string(), 2));
@@ -51,29 +51,24 @@ async fn ranked_orders_by_count_then_path_bytes_and_resumes_after_an_entry(engin
         expected
     );
     for limit in [1, 3, 7] {
-        let mut walked = Vec::new();
-        let mut after: Option<PathCount> = None;
-        loop {
+        let walked = tally_tests::walk_pages(limit, |after: Option<PathCount>| async move {
             let page = store
                 .ranked(after.as_ref(), limit)
                 .await
                 .expect("page")
                 .entries;
-            assert!(page.len() <= limit);
-            after = page.last().cloned();
-            walked.extend(page);
-            if after.is_none() {
-                break;
-            }
-        }
+            let next = page.last().cloned();
+            (page, next)
+        })
+        .await;
         assert_eq!(walked, expected, "limit {limit}");
     }
 }
 
 async fn concurrent_increments_are_exact(engine: Engine) {
     const TOTAL: u64 = 500;
-    let api = Api::on(engine).await;
-    let store: Arc<dyn StatsStore> = Arc::clone(&api.state.stats);
+    let stores = Stores::on(engine).await;
+    let store: Arc<dyn StatsStore> = Arc::clone(&stores.state.stats);
     let limit = Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..TOTAL {

@@ -56,27 +56,15 @@ async fn database_pages_walk_every_id_once_in_order(engine: Engine) {
         }
         expected.push((id, i % 3 + 1));
     }
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/database?limit=7&cursor={c}"),
-            None => "/database?limit=7".to_string(),
-        };
-        let reply = api.get(&path).await;
-        assert_eq!(reply.status, 200, "{}", reply.text());
-        let body = reply.json();
-        let page = body.as_object().expect("object body");
-        assert!(page.len() <= 7);
-        seen.extend(
+    let seen = api
+        .walk("/database", 7, |reply| {
+            let body = reply.json();
+            let page = body.as_object().expect("object body");
             page.iter()
-                .map(|(k, v)| (k.clone(), v.as_i64().expect("count"))),
-        );
-        cursor = reply.header("next-cursor").map(str::to_string);
-        if cursor.is_none() {
-            break;
-        }
-    }
+                .map(|(k, v)| (k.clone(), v.as_i64().expect("count")))
+                .collect()
+        })
+        .await;
     assert_eq!(seen, expected);
 }
 

@@ -2,15 +2,15 @@
 
 use std::sync::Arc;
 use tally::visits::{Visit, VisitId, VisitStore};
-use tally_tests::{Api, Engine};
+use tally_tests::{Api, Engine, Stores};
 
 fn id(raw: &str) -> VisitId {
     VisitId::parse("id", raw).expect("valid id")
 }
 
 async fn increments_start_at_one_and_count_reads_them(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = &api.state.visits;
+    let stores = Stores::on(engine).await;
+    let store = &stores.state.visits;
     assert_eq!(store.count(&id("alice")).await.expect("count"), None);
     assert_eq!(store.increment(&id("alice")).await.expect("inc"), 1);
     assert_eq!(store.increment(&id("alice")).await.expect("inc"), 2);
@@ -18,8 +18,8 @@ async fn increments_start_at_one_and_count_reads_them(engine: Engine) {
 }
 
 async fn list_is_in_byte_order_and_resumes_after_a_key(engine: Engine) {
-    let api = Api::on(engine).await;
-    let store = &api.state.visits;
+    let stores = Stores::on(engine).await;
+    let store = &stores.state.visits;
     let ids = ["b", "a", "é", "Z", "a b", "zz", "0", "ab"];
     for raw in ids {
         store.increment(&id(raw)).await.expect("inc");
@@ -52,8 +52,8 @@ async fn list_is_in_byte_order_and_resumes_after_a_key(engine: Engine) {
 
 async fn concurrent_increments_are_exact(engine: Engine) {
     const TOTAL: u64 = 2000;
-    let api = Api::on(engine).await;
-    let store: Arc<dyn VisitStore> = Arc::clone(&api.state.visits);
+    let stores = Stores::on(engine).await;
+    let store: Arc<dyn VisitStore> = Arc::clone(&stores.state.visits);
     let limit = Arc::new(tokio::sync::Semaphore::new(64));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..TOTAL {

@@ -151,6 +151,38 @@ pub enum Engine {
     Lambda,
 }
 
+/// A fresh store of an engine and nothing else: no server, for the store contract suites,
+/// which call the traits directly.
+pub struct Stores {
+    pub state: AppState,
+    _dir: Option<TempDir>,
+}
+
+impl Stores {
+    /// Fresh stores of `engine`; Lambda mode's stores are moto's.
+    pub async fn on(engine: Engine) -> Stores {
+        match engine {
+            Engine::Sqlite => {
+                let dir = TempDir::new().expect("temp dir");
+                Stores {
+                    state: sqlite_state(dir.path()),
+                    _dir: Some(dir),
+                }
+            }
+            Engine::Dynamodb | Engine::Lambda => Stores {
+                state: dynamodb_state().await,
+                _dir: None,
+            },
+            Engine::Dynalite => Stores {
+                state: DynamoTables::create_at(&endpoint(DYNALITE_ENV))
+                    .await
+                    .state(),
+                _dir: None,
+            },
+        }
+    }
+}
+
 /// A running local API and an HTTP client for it.
 pub struct Api {
     pub base: String,
@@ -205,25 +237,12 @@ impl Api {
     /// `ad_server` at a stub).
     pub async fn on_with(engine: Engine, configure: impl FnOnce(&mut AppState)) -> Api {
         match engine {
-            Engine::Sqlite => {
-                let dir = TempDir::new().expect("temp dir");
-                let mut state = sqlite_state(dir.path());
+            Engine::Sqlite | Engine::Dynamodb | Engine::Dynalite => {
+                let Stores { mut state, _dir } = Stores::on(engine).await;
                 configure(&mut state);
                 let mut api = Api::serve(state).await;
-                api._dir = Some(dir);
+                api._dir = _dir;
                 api
-            }
-            Engine::Dynamodb => {
-                let mut state = dynamodb_state().await;
-                configure(&mut state);
-                Api::serve(state).await
-            }
-            Engine::Dynalite => {
-                let mut state = DynamoTables::create_at(&endpoint(DYNALITE_ENV))
-                    .await
-                    .state();
-                configure(&mut state);
-                Api::serve(state).await
             }
             Engine::Lambda => {
                 let tables = DynamoTables::create().await;
@@ -293,6 +312,28 @@ impl Api {
         }
     }
 
+    /// Every item of `GET path?limit=...`, following `Next-Cursor`; `items` reads one page
+    /// from its (200) reply.
+    pub async fn walk<T>(
+        &self,
+        path: &str,
+        limit: usize,
+        items: impl Fn(&Reply) -> Vec<T>,
+    ) -> Vec<T> {
+        let items = &items;
+        walk_pages(limit, |cursor: Option<String>| async move {
+            let url = match &cursor {
+                Some(c) => format!("{path}?limit={limit}&cursor={c}"),
+                None => format!("{path}?limit={limit}"),
+            };
+            let reply = self.get(&url).await;
+            assert_eq!(reply.status, 200, "{url}: {}", reply.text());
+            let next = reply.header("next-cursor").map(str::to_string);
+            (items(&reply), next)
+        })
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -320,6 +361,29 @@ impl Api {
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Reply {
         self.send(self.client.post(self.url(path)).json(body)).await
+    }
+}
+
+/// Every item of a paginated listing, page by page: `fetch(position)` returns one page and the
+/// position after it (`None` on the last page). Every page must hold at most `limit` items.
+pub async fn walk_pages<T, P, Fut>(limit: usize, mut fetch: impl FnMut(Option<P>) -> Fut) -> Vec<T>
+where
+    Fut: std::future::Future<Output = (Vec<T>, Option<P>)>,
+{
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, next) = fetch(after.take()).await;
+        assert!(
+            page.len() <= limit,
+            "a page of {} for limit {limit}",
+            page.len()
+        );
+        seen.extend(page);
+        match next {
+            Some(next) => after = Some(next),
+            None => return seen,
+        }
     }
 }
 

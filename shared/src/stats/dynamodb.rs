@@ -9,13 +9,13 @@
 //! cuts through from `ByTie`, its shards merged the same way.
 
 use super::{ranking, CountedPath, PathCount, Ranked, StatsStore};
-use crate::store::dynamodb::{n, number, s, string, write_once, Client, IndexShards, Item};
+use crate::store::dynamodb::{
+    add_one, by_count_start, n, new_count, number, s, string, Client, IndexShards, Item,
+};
 use crate::store::merge::merged;
-use crate::store::shard_of;
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::ReturnValue;
 use std::cmp::Reverse;
 use std::collections::HashSet;
 
@@ -67,12 +67,7 @@ impl DynamoStats {
         below: Option<u64>,
         after: Option<&(Reverse<u64>, String)>,
     ) -> QueryFluentBuilder {
-        let start = after.map(|(Reverse(count), path)| {
-            [("path", s(path)), ("shard", n(shard)), ("count", n(*count))]
-                .into_iter()
-                .map(|(name, value)| (name.to_string(), value))
-                .collect()
-        });
+        let start = after.map(|(Reverse(count), path)| by_count_start("path", path, shard, *count));
         let query = self
             .index_query(BY_COUNT)
             .scan_index_forward(false)
@@ -180,26 +175,18 @@ impl Builder {
 #[async_trait]
 impl StatsStore for DynamoStats {
     async fn increment(&self, path: &CountedPath) -> Result<u64, StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("path", s(path.as_str()))
-            .update_expression(
-                "ADD #count :one SET #shard = :shard, #tie = if_not_exists(#tie, :shard) + :shards",
-            )
-            .expression_attribute_names("#count", "count")
-            .expression_attribute_names("#shard", "shard")
-            .expression_attribute_names("#tie", "tie")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":shard", n(shard_of(path.as_str(), SHARDS)))
-            .expression_attribute_values(":shards", n(SHARDS))
-            .return_values(ReturnValue::UpdatedNew)
-            .customize()
-            .config_override(write_once())
-            .send()
-            .await?;
-        number(&out.attributes.unwrap_or_default(), "count")
+        let tie = ", #tie = if_not_exists(#tie, :shard) + :shards";
+        let update = add_one(
+            &self.client,
+            &self.table,
+            "path",
+            path.as_str(),
+            SHARDS,
+            tie,
+        )
+        .expression_attribute_names("#tie", "tie")
+        .expression_attribute_values(":shards", n(SHARDS));
+        new_count(update).await
     }
 
     async fn ranked(&self, after: Option<&PathCount>, limit: usize) -> Result<Ranked, StoreError> {

@@ -3,11 +3,12 @@
 
 use super::PREFIX;
 use crate::ApiError;
+use fastrand::Rng;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// The most requests one run sends (the contract's maximum).
@@ -20,7 +21,7 @@ pub const BUDGET: Duration = Duration::from_secs(25);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 const POOL_SIZE: usize = 3;
 const WORD_LETTERS: usize = 8;
-const MAX_SEGMENTS: u64 = 6;
+const MAX_SEGMENTS: usize = 6;
 
 /// Parses `n`: a whole number from 1 to `MAX_REQUESTS`.
 pub fn parse_requests(raw: &str) -> Result<u32, ApiError> {
@@ -35,39 +36,13 @@ pub fn parse_requests(raw: &str) -> Result<u32, ApiError> {
         })
 }
 
-/// A small pseudo-random generator (SplitMix64): the pool only needs to differ between runs.
-struct Rng(u64);
-
-impl Rng {
-    /// Seeded from the clock and a per-process sequence, so runs at the same instant differ.
-    fn from_clock() -> Self {
-        static RUNS: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        Rng(nanos ^ RUNS.fetch_add(1, Ordering::Relaxed).rotate_left(32))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..bound`.
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-}
-
-/// Three distinct random words of lowercase ASCII letters.
+/// Three distinct random words of lowercase ASCII letters (the generator is seeded anew for
+/// every run, so pools differ between runs).
 fn pool(rng: &mut Rng) -> Vec<String> {
     let mut words: Vec<String> = Vec::with_capacity(POOL_SIZE);
     while words.len() < POOL_SIZE {
         let word: String = (0..WORD_LETTERS)
-            .map(|_| char::from(b'a' + rng.below(26) as u8))
+            .map(|_| char::from(rng.u8(b'a'..=b'z')))
             .collect();
         if !words.contains(&word) {
             words.push(word);
@@ -78,9 +53,9 @@ fn pool(rng: &mut Rng) -> Vec<String> {
 
 /// A counted path of 1 to 6 segments drawn from `words`.
 fn random_path(words: &[String], rng: &mut Rng) -> String {
-    let segments = 1 + rng.below(MAX_SEGMENTS);
+    let segments = rng.usize(1..=MAX_SEGMENTS);
     let picked: Vec<&str> = (0..segments)
-        .map(|_| words[rng.below(words.len() as u64) as usize].as_str())
+        .map(|_| words[rng.usize(..words.len())].as_str())
         .collect();
     picked.join("/")
 }
@@ -96,7 +71,7 @@ pub struct Report {
 
 /// Sends `n` GET requests to `{base}/api/<path>` and reports them; `base` is the API's origin.
 pub async fn run(base: &str, n: u32) -> Result<Report, ApiError> {
-    let mut rng = Rng::from_clock();
+    let mut rng = Rng::new();
     let words = pool(&mut rng);
     let plan: Arc<Vec<String>> = Arc::new((0..n).map(|_| random_path(&words, &mut rng)).collect());
     let client = reqwest::Client::builder()
@@ -195,8 +170,8 @@ mod tests {
 
     #[test]
     fn the_pool_is_three_distinct_lowercase_words_new_each_run() {
-        let first = pool(&mut Rng::from_clock());
-        let second = pool(&mut Rng::from_clock());
+        let first = pool(&mut Rng::new());
+        let second = pool(&mut Rng::new());
         assert_eq!(first.len(), 3);
         for word in &first {
             assert_eq!(word.len(), WORD_LETTERS);
@@ -207,7 +182,7 @@ mod tests {
 
     #[test]
     fn paths_have_1_to_6_segments_from_the_pool() {
-        let mut rng = Rng::from_clock();
+        let mut rng = Rng::new();
         let words = pool(&mut rng);
         let mut lengths = std::collections::HashSet::new();
         for _ in 0..1000 {

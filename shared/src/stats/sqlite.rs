@@ -25,13 +25,7 @@ pub struct SqliteStats {
 impl SqliteStats {
     /// Creates the table and its ranking index if this is a new database.
     pub fn open(db: Sqlite) -> Result<Self, StoreError> {
-        db.create(
-            "CREATE TABLE IF NOT EXISTS stats (
-                     path TEXT PRIMARY KEY NOT NULL,
-                     count INTEGER NOT NULL
-                 ) WITHOUT ROWID;
-                 CREATE INDEX IF NOT EXISTS stats_by_count ON stats (count DESC, path);",
-        )?;
+        db.create_counters("stats", "path")?;
         Ok(SqliteStats { db })
     }
 }
@@ -39,18 +33,7 @@ impl SqliteStats {
 #[async_trait]
 impl StatsStore for SqliteStats {
     async fn increment(&self, path: &CountedPath) -> Result<u64, StoreError> {
-        let path = path.as_str().to_string();
-        self.db
-            .call(move |conn| {
-                conn.query_row(
-                    "INSERT INTO stats (path, count) VALUES (?1, 1)
-                     ON CONFLICT (path) DO UPDATE SET count = count + 1
-                     RETURNING count",
-                    params![path],
-                    |row| row.get(0),
-                )
-            })
-            .await
+        self.db.count_one("stats", "path", path.as_str()).await
     }
 
     /// `items_read` is the rows returned plus any rows a full scan stepped through, so a plan

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::store::merge::ShardedQuery;
+use crate::store::shard_of;
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
@@ -11,11 +12,14 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, PutRequest, ReturnValue, WriteRequest,
+};
 pub use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, TryStreamExt};
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// One DynamoDB item as the SDK returns it.
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -111,7 +115,7 @@ pub(crate) async fn batch_get(
     let mut pending = keys;
     for attempt in 0..BATCH_GET_ATTEMPTS {
         if attempt > 0 {
-            tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+            tokio::time::sleep(backoff(attempt)).await;
         }
         let request = KeysAndAttributes::builder()
             .set_keys(Some(pending))
@@ -207,14 +211,55 @@ async fn write_batch(
     )))
 }
 
-/// Half of 25 ms x 2^attempt, plus a random part up to the other half.
+/// The pause before retrying what a batch call left unprocessed (`batch_get`, `put_all`):
+/// half of 25 ms x 2^attempt, plus a random part up to the other half, so that callers that
+/// failed together do not retry together.
 fn backoff(attempt: u32) -> Duration {
     let ceiling = 25u64 << attempt.min(8);
-    let noise = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::from(d.subsec_nanos()))
-        .unwrap_or_default();
-    Duration::from_millis(ceiling / 2 + noise % (ceiling / 2 + 1))
+    Duration::from_millis(ceiling / 2 + fastrand::u64(0..=ceiling / 2))
+}
+
+/// An `UpdateItem` that counts one more on the item `key_name = key`: `ADD count 1` and `SET
+/// shard` to the key's index shard (of `shards`), then the further `SET` clauses `more_set`
+/// (", ..."; their names and values added by the caller). Send it with `new_count`. The visit
+/// counter and the request statistics count this way.
+pub(crate) fn add_one(
+    client: &Client,
+    table: &str,
+    key_name: &str,
+    key: &str,
+    shards: u32,
+    more_set: &str,
+) -> UpdateItemFluentBuilder {
+    client
+        .update_item()
+        .table_name(table)
+        .key(key_name, s(key))
+        .update_expression(format!("ADD #count :one SET #shard = :shard{more_set}"))
+        .expression_attribute_names("#count", "count")
+        .expression_attribute_names("#shard", "shard")
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":shard", n(shard_of(key, shards)))
+        .return_values(ReturnValue::UpdatedNew)
+}
+
+/// Sends an `add_one` update once (`write_once`) and returns the new count.
+pub(crate) async fn new_count(update: UpdateItemFluentBuilder) -> Result<u64, StoreError> {
+    let out = update
+        .customize()
+        .config_override(write_once())
+        .send()
+        .await?;
+    number(&out.attributes.unwrap_or_default(), "count")
+}
+
+/// Where a `ByCount` index shard (partition `shard`, sort `count`) resumes after the entry
+/// `key_name = key` counted `count` times: its `ExclusiveStartKey`.
+pub(crate) fn by_count_start(key_name: &str, key: &str, shard: u32, count: u64) -> Item {
+    [(key_name, s(key)), ("shard", n(shard)), ("count", n(count))]
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect()
 }
 
 /// A sharded index read through the merge (`store::merge`): `query(shard, after)` is the Query
@@ -323,4 +368,29 @@ pub(crate) fn n(value: impl ToString) -> AttributeValue {
 /// A string attribute value.
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_half_its_ceiling_plus_a_random_part_up_to_the_rest() {
+        for attempt in 1..6 {
+            let ceiling = 25u64 << attempt;
+            let pauses: std::collections::HashSet<u64> = (0..200)
+                .map(|_| backoff(attempt).as_millis() as u64)
+                .collect();
+            assert!(pauses.iter().all(|ms| (ceiling / 2..=ceiling).contains(ms)));
+            assert!(pauses.len() > 1, "jittered: {pauses:?}");
+        }
+    }
+
+    #[test]
+    fn by_count_start_names_the_index_keys_and_the_table_key() {
+        let start = by_count_start("id", "alice", 3, 7);
+        assert_eq!(start.get("id"), Some(&s("alice")));
+        assert_eq!(start.get("shard"), Some(&n(3)));
+        assert_eq!(start.get("count"), Some(&n(7)));
+    }
 }

@@ -41,6 +41,40 @@ impl Sqlite {
         self.with(|conn| conn.execute_batch(schema))
     }
 
+    /// Creates a counter table at start: `key` (text, primary key) and `count`, with an index
+    /// most counted first, ties by key (for top-N and rankings). The visit counter and the
+    /// request statistics are both such a table.
+    pub(crate) fn create_counters(&self, table: &str, key: &str) -> Result<(), StoreError> {
+        self.create(&format!(
+            "CREATE TABLE IF NOT EXISTS {table} (
+                 {key} TEXT PRIMARY KEY NOT NULL,
+                 count INTEGER NOT NULL
+             ) WITHOUT ROWID;
+             CREATE INDEX IF NOT EXISTS {table}_by_count ON {table} (count DESC, {key});"
+        ))
+    }
+
+    /// Adds one to the counter `key` of a `create_counters` table in one UPSERT (atomic),
+    /// creating it at 1; returns the new count.
+    pub(crate) async fn count_one(
+        &self,
+        table: &str,
+        key_column: &str,
+        key: &str,
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
+            "INSERT INTO {table} ({key_column}, count) VALUES (?1, 1)
+             ON CONFLICT ({key_column}) DO UPDATE SET count = count + 1
+             RETURNING count"
+        );
+        let key = key.to_string();
+        self.call(move |conn| {
+            conn.prepare_cached(&sql)?
+                .query_row(rusqlite::params![key], |row| row.get(0))
+        })
+        .await
+    }
+
     /// Runs `work` on the connection synchronously (for schema set-up at start).
     pub fn with<T>(
         &self,

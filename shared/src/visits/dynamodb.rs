@@ -6,13 +6,13 @@
 //! dashboard's top visitors through the same merge.
 
 use super::{most_counted, Visit, VisitId, VisitStore};
-use crate::store::dynamodb::{n, number, s, string, write_once, Client, IndexShards, Item};
+use crate::store::dynamodb::{
+    add_one, by_count_start, n, new_count, number, s, string, Client, IndexShards, Item,
+};
 use crate::store::merge::merged;
-use crate::store::shard_of;
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::ReturnValue;
 use std::cmp::Reverse;
 
 /// How many index partitions the ids are spread over. Changing it strands existing items.
@@ -34,22 +34,8 @@ impl DynamoVisits {
 #[async_trait]
 impl VisitStore for DynamoVisits {
     async fn increment(&self, id: &VisitId) -> Result<u64, StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("id", s(id.as_str()))
-            .update_expression("ADD #count :one SET #shard = :shard")
-            .expression_attribute_names("#count", "count")
-            .expression_attribute_names("#shard", "shard")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":shard", n(shard_of(id.as_str(), SHARDS)))
-            .return_values(ReturnValue::UpdatedNew)
-            .customize()
-            .config_override(write_once())
-            .send()
-            .await?;
-        number(&out.attributes.unwrap_or_default(), "count")
+        let update = add_one(&self.client, &self.table, "id", id.as_str(), SHARDS, "");
+        new_count(update).await
     }
 
     async fn count(&self, id: &VisitId) -> Result<Option<u64>, StoreError> {
@@ -126,12 +112,7 @@ impl DynamoVisits {
         shard: u32,
         after: Option<&(Reverse<u64>, String)>,
     ) -> QueryFluentBuilder {
-        let start = after.map(|(Reverse(count), id)| {
-            [("id", s(id)), ("shard", n(shard)), ("count", n(*count))]
-                .into_iter()
-                .map(|(name, value)| (name.to_string(), value))
-                .collect()
-        });
+        let start = after.map(|(Reverse(count), id)| by_count_start("id", id, shard, *count));
         self.client
             .query()
             .table_name(&self.table)

@@ -11,15 +11,9 @@ pub struct SqliteVisits {
 }
 
 impl SqliteVisits {
-    /// Creates the table if this is a new database.
+    /// Creates the table and its index by count if this is a new database.
     pub fn open(db: Sqlite) -> Result<Self, StoreError> {
-        db.create(
-            "CREATE TABLE IF NOT EXISTS visits (
-                     id TEXT PRIMARY KEY NOT NULL,
-                     count INTEGER NOT NULL
-                 ) WITHOUT ROWID;
-                 CREATE INDEX IF NOT EXISTS visits_by_count ON visits (count DESC, id);",
-        )?;
+        db.create_counters("visits", "id")?;
         Ok(SqliteVisits { db })
     }
 }
@@ -27,18 +21,7 @@ impl SqliteVisits {
 #[async_trait]
 impl VisitStore for SqliteVisits {
     async fn increment(&self, id: &VisitId) -> Result<u64, StoreError> {
-        let id = id.as_str().to_string();
-        self.db
-            .call(move |conn| {
-                conn.query_row(
-                    "INSERT INTO visits (id, count) VALUES (?1, 1)
-                     ON CONFLICT (id) DO UPDATE SET count = count + 1
-                     RETURNING count",
-                    params![id],
-                    |row| row.get(0),
-                )
-            })
-            .await
+        self.db.count_one("visits", "id", id.as_str()).await
     }
 
     async fn count(&self, id: &VisitId) -> Result<Option<u64>, StoreError> {

@@ -42,7 +42,7 @@ pub fn render(
         "|---|---:|---:|---:|---:|---:|",
         warm_rows,
     );
-    let cost_rows = cold.iter().filter_map(|c| cost_row(c, checked));
+    let cost_rows = cold.iter().map(|c| cost_row(c, checked));
     table(
         &mut out,
         "\n**Cost per request** (DynamoDB units by the published rules; operations checked on the wire against the local DynamoDB server; USD per million requests at list prices: HTTP API $1.00/M, Lambda arm64 $0.20/M + $0.0000133334/GB-s at 128 MB billed for the first-invocation time above, DynamoDB on-demand $0.625/M WRU, $0.125/M RRU):",
@@ -67,16 +67,22 @@ fn table(
     }
 }
 
-/// One function's cost row, if it has a cost model; flags operations that differ on the wire.
-fn cost_row(c: &ColdStart, checked: &[(String, bool)]) -> Option<String> {
-    let cost = route_cost(&c.function)?;
+/// One function's cost row (or a note that it has no cost model yet); flags operations that
+/// differ on the wire.
+fn cost_row(c: &ColdStart, checked: &[(String, bool)]) -> String {
+    let Some(cost) = route_cost(&c.function) else {
+        return format!(
+            "| {} | not modelled | | | | no cost model in `tests/src/bench/cost.rs` yet |",
+            c.function
+        );
+    };
     let ops_ok = checked.iter().any(|(f, ok)| f == &c.function && *ok);
     let ops = if cost.operations.is_empty() {
         "none".to_string()
     } else {
         cost.operations.join(", ")
     };
-    Some(format!(
+    format!(
         "| {} | {}{} | {} | {} | {:.2} | {} |",
         c.function,
         ops,
@@ -89,7 +95,7 @@ fn cost_row(c: &ColdStart, checked: &[(String, bool)]) -> Option<String> {
         cost.write_units,
         per_million(cost, c.first_invoke_ms),
         cost.why
-    ))
+    )
 }
 
 /// Replaces the text between the markers in `readme` with `section`.
@@ -128,6 +134,12 @@ mod tests {
         );
         assert!(ok.starts_with("h\n\n**Cold start**"));
         assert!(ok.contains("| visits-count | GetItem | 1 | 0 |"), "{ok}");
+        let unmodelled = ColdStart {
+            function: "new-route".into(),
+            ..cold.clone()
+        };
+        let note = render("h", std::slice::from_ref(&unmodelled), &[], &[]);
+        assert!(note.contains("| new-route | not modelled |"), "{note}");
         let differs = render("h", &[cold], &[], &[("visits-count".into(), false)]);
         assert!(
             differs.contains("GetItem (**differs on the wire**)"),
