@@ -2,8 +2,10 @@
 
 use crate::{AppState, HandlerResult, Request};
 use lambda_http::http::StatusCode;
+use lambda_http::request::RequestContext;
+use lambda_http::RequestExt;
 use std::sync::Arc;
-use tally::http::request::{body_bytes, origin, path_param};
+use tally::http::request::{body_bytes, path_param};
 use tally::http::response::json;
 use tally::stats::{ranking_page, selftest, CountedPath, PathCount};
 use tally::ApiError;
@@ -46,29 +48,68 @@ pub async fn selftest(state: Arc<AppState>, req: Request) -> HandlerResult {
     Ok(json(StatusCode::OK, &selftest::run(&base, n).await?))
 }
 
-/// The configured base URL when set and non-empty, else the origin of the request.
+/// Where the self-test sends its requests: the configured URL (`TALLY_SELF_URL`; the local API
+/// sets it to its own listen address), else the API's own domain as API Gateway reports it in
+/// the request context (which only ever names this API). Never the `Host` header: a client
+/// could name any host and port there, and learn from `failed` whether it answers.
 fn base_url(configured: Option<&str>, req: &Request) -> Result<String, ApiError> {
-    match configured.map(str::trim) {
-        Some(url) if !url.is_empty() => Ok(url.to_string()),
-        _ => origin(req),
+    if let Some(url) = configured {
+        return Ok(url.to_string());
     }
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => match context.domain_name.as_deref() {
+            Some(domain) if !domain.is_empty() => Ok(match context.stage.as_deref() {
+                None | Some("$default") => format!("https://{domain}"),
+                Some(stage) => format!("https://{domain}/{stage}"),
+            }),
+            _ => Err(not_configured()),
+        },
+        _ => Err(not_configured()),
+    }
+}
+
+fn not_configured() -> ApiError {
+    tracing::error!("POST /test: neither TALLY_SELF_URL nor a request context names the API");
+    ApiError::BadGateway("test: the API's own address is not known; set TALLY_SELF_URL".into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lambda_http::Body;
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+    use lambda_http::{Body, RequestExt};
 
-    #[test]
-    fn the_configured_url_wins_over_the_request_origin() {
+    fn with_host(host: &str) -> Request {
         let mut req = Request::new(Body::Empty);
         req.headers_mut()
-            .insert("host", "api.example.com".parse().expect("header"));
+            .insert("host", host.parse().expect("header"));
+        req
+    }
+
+    #[test]
+    fn the_configured_url_wins_and_the_host_header_is_never_used() {
+        let req = with_host("127.0.0.1:18282");
         assert_eq!(
             base_url(Some("https://self.example"), &req).unwrap(),
             "https://self.example"
         );
-        assert_eq!(base_url(Some(" "), &req).unwrap(), "http://api.example.com");
-        assert_eq!(base_url(None, &req).unwrap(), "http://api.example.com");
+        let err = base_url(None, &req).expect_err("Host is not where requests go");
+        assert!(err.to_string().contains("TALLY_SELF_URL"), "{err}");
+    }
+
+    #[test]
+    fn in_aws_the_request_context_names_the_api() {
+        let mut context = ApiGatewayV2httpRequestContext::default();
+        context.domain_name = Some("abc123.execute-api.us-east-1.amazonaws.com".into());
+        context.stage = Some("$default".into());
+        let req = with_host("evil.example:22")
+            .with_request_context(RequestContext::ApiGatewayV2(context.clone()));
+        assert_eq!(
+            base_url(None, &req).unwrap(),
+            "https://abc123.execute-api.us-east-1.amazonaws.com"
+        );
+        context.stage = Some("prod".into());
+        let staged = with_host("x").with_request_context(RequestContext::ApiGatewayV2(context));
+        assert!(base_url(None, &staged).unwrap().ends_with(".com/prod"));
     }
 }

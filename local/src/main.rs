@@ -17,6 +17,7 @@ async fn main() -> ExitCode {
         tracing::error!(error = %err, "could not read or make the cursor key in TALLY_DATA_DIR");
         return ExitCode::FAILURE;
     }
+    tally_local::set_self_url(&mut config);
     let import = match args.as_slice() {
         [] => None,
         [command] if command == "lambda" => return tally_local::lambda::setup::run(&config).await,

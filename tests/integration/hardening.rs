@@ -260,6 +260,32 @@ async fn cursors_are_opaque_and_other_keys_are_400(engine: Engine) {
     assert_error(&reply, 400, "cursor: ");
 }
 
+/// Item 1: `POST /test/{n}` sends its requests to the API itself, whatever `Host` names: a
+/// client cannot turn it into a port scanner or a request forger.
+async fn the_self_test_never_follows_the_host_header(engine: Engine) {
+    let api = Api::on(engine).await;
+    let elsewhere = StubServer::start(Behaviour::Xml).await;
+    let authority = elsewhere.base.trim_start_matches("http://").to_string();
+    for host in [
+        authority.as_str(),
+        "127.0.0.1:1",
+        "localhost:22",
+        "169.254.169.254",
+    ] {
+        let reply = api
+            .send(api.client.post(api.url("/test/3")).header("host", host))
+            .await;
+        assert_eq!(reply.status, 200, "{host}: {}", reply.text());
+        let report = reply.json();
+        assert_eq!(
+            (report["succeeded"].clone(), report["failed"].clone()),
+            (json!(3), json!(0)),
+            "{host}: {report}"
+        );
+    }
+    assert_eq!(elsewhere.hits(), 0, "nothing was sent where Host pointed");
+}
+
 on_every_engine!(
     unreadable_content_types_are_415_and_store_nothing,
     values_that_do_not_decode_to_utf8_are_400_and_never_merge,
@@ -268,10 +294,12 @@ on_every_engine!(
     log_properties_keep_every_digit,
     minus_zero_is_an_age_and_ancient_dates_are_refused,
     methods_are_case_sensitive,
-    cursors_are_opaque_and_other_keys_are_400;
+    cursors_are_opaque_and_other_keys_are_400,
+    the_self_test_never_follows_the_host_header;
     lambda:
     unreadable_content_types_are_415_and_store_nothing,
     methods_are_case_sensitive,
     log_properties_keep_every_digit,
     cursors_are_opaque_and_other_keys_are_400,
+    the_self_test_never_follows_the_host_header,
 );

@@ -262,6 +262,10 @@ impl Api {
         let platform = tally_local::tls::dynamodb_env(endpoint, dir.path())
             .await
             .expect("TLS terminator");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (vast_url, vast_timeout) = state.ad_server.settings();
         let mut overrides: BTreeMap<String, String> = tables_env
             .iter()
@@ -273,6 +277,7 @@ impl Api {
         // Each install its own cursor key, as `make run-lambda` keeps one per data directory.
         let key: String = random_key().iter().map(|b| format!("{b:02x}")).collect();
         overrides.insert("TALLY_CURSOR_SECRET".into(), key);
+        overrides.insert("TALLY_SELF_URL".into(), base.clone());
         let settings = Settings {
             bin_dir: bin_dir(),
             overrides,
@@ -281,10 +286,6 @@ impl Api {
             concurrency: Config::default().lambda_concurrency,
         };
         let mode = Arc::new(LambdaMode::new(&settings).expect("template.yaml"));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
         let server = tokio::spawn(tally_local::lambda::serve(listener, mode));
         Api {
             base,
@@ -301,6 +302,8 @@ impl Api {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let mut state = state;
+        state.self_url.get_or_insert_with(|| base.clone());
         let state = Arc::new(state);
         let server = tokio::spawn(tally_local::server::serve(listener, Arc::clone(&state)));
         Api {

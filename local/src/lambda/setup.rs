@@ -28,6 +28,9 @@ pub fn overrides(config: &Config) -> BTreeMap<String, String> {
     for spec in TABLES {
         overrides.insert(spec.env.to_string(), config.tables.of(spec).to_string());
     }
+    if let Some(url) = &config.self_url {
+        overrides.insert("TALLY_SELF_URL".into(), url.clone());
+    }
     // The template's `CursorSecret` has no default; the key kept in the data directory.
     if let Some(secret) = &config.cursor_secret {
         overrides.insert("TALLY_CURSOR_SECRET".into(), secret.clone());

@@ -2,8 +2,7 @@
 
 use super::{Request, MAX_BODY_BYTES};
 use crate::ApiError;
-use lambda_http::http::header::{CONTENT_TYPE, HOST};
-use lambda_http::http::uri::Authority;
+use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::RequestExt;
 use percent_encoding::percent_decode;
 use std::borrow::Cow;
@@ -142,33 +141,6 @@ pub fn parse_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::
     }
 }
 
-/// The scheme and host the client addressed, such as `https://api.example.com`: the `Host`
-/// header, and `X-Forwarded-Proto` (as API Gateway sets it; `http` when absent).
-pub fn origin(req: &Request) -> Result<String, ApiError> {
-    let host = req
-        .headers()
-        .get(HOST)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<Authority>().ok())
-        .filter(|authority| !authority.as_str().contains('@'))
-        .ok_or_else(|| ApiError::field("Host", "header is missing or not a host[:port]"))?;
-    let proto = req
-        .headers()
-        .get("x-forwarded-proto")
-        .map(|value| value.to_str().unwrap_or_default().to_ascii_lowercase());
-    let scheme = match proto.as_deref() {
-        None | Some("http") => "http",
-        Some("https") => "https",
-        Some(other) => {
-            return Err(ApiError::field(
-                "X-Forwarded-Proto",
-                format!("must be http or https, not {other:?}"),
-            ))
-        }
-    };
-    Ok(format!("{scheme}://{host}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,33 +242,5 @@ mod tests {
                 Err(ApiError::UnsupportedMediaType(_))
             ));
         }
-    }
-
-    fn with_headers(headers: &[(&'static str, &str)]) -> Request {
-        let mut req = request(None, b"");
-        for (name, value) in headers {
-            req.headers_mut()
-                .insert(*name, value.parse().expect("valid header"));
-        }
-        req
-    }
-
-    #[test]
-    fn origin_is_the_forwarded_scheme_and_the_host() {
-        let req = with_headers(&[("host", "abc.example.com"), ("x-forwarded-proto", "https")]);
-        assert_eq!(origin(&req).unwrap(), "https://abc.example.com");
-        let local = with_headers(&[("host", "127.0.0.1:3000")]);
-        assert_eq!(origin(&local).unwrap(), "http://127.0.0.1:3000");
-    }
-
-    #[test]
-    fn origin_refuses_hosts_that_are_not_a_host_and_odd_schemes() {
-        for host in ["", "a b", "evil.example/x", "user@evil.example"] {
-            let err = origin(&with_headers(&[("host", host)])).expect_err(host);
-            assert!(err.to_string().starts_with("Host: "), "{err}");
-        }
-        assert!(origin(&request(None, b"")).is_err());
-        let ftp = with_headers(&[("host", "a.example"), ("x-forwarded-proto", "ftp")]);
-        assert!(origin(&ftp).is_err());
     }
 }
