@@ -72,7 +72,7 @@ async fn ads_count_every_ad_request_and_impression_exactly() {
     for (query, key) in [("username=hot", "hot"), ("sdk=9.1", "9.1")] {
         assert_eq!(
             api.get(&format!("/statistics?{query}")).await.json(),
-            json!({"success": true, key: totals})
+            json!({"success": true, key: totals, "stats": totals})
         );
     }
 }
