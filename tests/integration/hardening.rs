@@ -286,6 +286,34 @@ async fn the_self_test_never_follows_the_host_header(engine: Engine) {
     assert_eq!(elsewhere.hits(), 0, "nothing was sent where Host pointed");
 }
 
+/// Item 11: an upstream 2xx without a body is a 502, never an empty 200; the body is asked for
+/// uncompressed, and one sent encoded all the same is a 502, never bytes the client cannot read.
+async fn the_ad_route_never_passes_on_empty_or_encoded_bodies(engine: Engine) {
+    let query = "/ad?sdk_version=1&session_id=s&platform=p&username=u&country_code=c";
+    for (behaviour, status) in [
+        (Behaviour::Empty(200), 502),
+        (Behaviour::Empty(204), 502),
+        (Behaviour::Empty(203), 502),
+        (Behaviour::Gzip { always: true }, 502),
+        (Behaviour::Gzip { always: false }, 200),
+    ] {
+        let stub = StubServer::start(behaviour).await;
+        let api = Api::on_with(engine, |state| {
+            state.ad_server = stub.ad_server(std::time::Duration::from_secs(2))
+        })
+        .await;
+        let reply = api.get(query).await;
+        assert_eq!(reply.status, status, "{behaviour:?}: {}", reply.text());
+        if status == 200 {
+            assert_eq!(reply.text(), tally_tests::stub::VAST_XML);
+            assert_eq!(reply.header("content-encoding"), None);
+        } else {
+            assert_error(&reply, 502, "the ad server");
+        }
+        assert_eq!(stub.hits(), 1);
+    }
+}
+
 on_every_engine!(
     unreadable_content_types_are_415_and_store_nothing,
     values_that_do_not_decode_to_utf8_are_400_and_never_merge,
@@ -295,7 +323,8 @@ on_every_engine!(
     minus_zero_is_an_age_and_ancient_dates_are_refused,
     methods_are_case_sensitive,
     cursors_are_opaque_and_other_keys_are_400,
-    the_self_test_never_follows_the_host_header;
+    the_self_test_never_follows_the_host_header,
+    the_ad_route_never_passes_on_empty_or_encoded_bodies;
     lambda:
     unreadable_content_types_are_415_and_store_nothing,
     methods_are_case_sensitive,

@@ -27,6 +27,11 @@ pub enum Behaviour {
     Xml,
     /// This status with a short text body.
     Status(u16),
+    /// This (2xx) status with an empty body.
+    Empty(u16),
+    /// 200 with `VAST_XML` gzip-encoded (`Content-Encoding: gzip`), unless the request says
+    /// `Accept-Encoding: identity`; with `always`, whatever the request says.
+    Gzip { always: bool },
     /// 302 to another path of the stub itself (so following it would be a second hit).
     Redirect,
     /// Reads the request and never answers.
@@ -73,9 +78,13 @@ async fn serve(listener: TcpListener, behaviour: Behaviour, hits: Arc<AtomicUsiz
     while let Ok((stream, _)) = listener.accept().await {
         let hits = Arc::clone(&hits);
         tokio::spawn(async move {
-            let service = service_fn(move |_req: hyper::Request<Incoming>| {
+            let service = service_fn(move |req: hyper::Request<Incoming>| {
                 hits.fetch_add(1, Ordering::SeqCst);
-                answer(behaviour)
+                let identity = req
+                    .headers()
+                    .get("accept-encoding")
+                    .is_some_and(|value| value.as_bytes() == b"identity");
+                answer(behaviour, identity)
             });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -84,10 +93,20 @@ async fn serve(listener: TcpListener, behaviour: Behaviour, hits: Arc<AtomicUsiz
     }
 }
 
-async fn answer(behaviour: Behaviour) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+/// `VAST_XML`'s first bytes as gzip would start them (the magic number, deflate, no flags).
+const GZIP_BYTES: &str = "\u{1f}\u{8b}\u{8}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{3}";
+
+async fn answer(
+    behaviour: Behaviour,
+    identity: bool,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let gzip = matches!(behaviour, Behaviour::Gzip { always } if always || !identity);
     let (status, content_type, body) = match behaviour {
         Behaviour::Xml => (200, "application/xml", VAST_XML),
+        Behaviour::Gzip { .. } if gzip => (200, "application/xml", GZIP_BYTES),
+        Behaviour::Gzip { .. } => (200, "application/xml", VAST_XML),
         Behaviour::Status(status) => (status, "text/plain", "stub failure"),
+        Behaviour::Empty(status) => (status, "application/xml", ""),
         Behaviour::Redirect => (302, "text/plain", "moved"),
         Behaviour::Hang => std::future::pending().await,
         Behaviour::SlowAwsJson(delay) => {
@@ -100,6 +119,9 @@ async fn answer(behaviour: Behaviour) -> Result<hyper::Response<Full<Bytes>>, In
         .header("content-type", content_type);
     if status == 302 {
         resp = resp.header("location", "/ad/elsewhere");
+    }
+    if gzip {
+        resp = resp.header("content-encoding", "gzip");
     }
     Ok(resp
         .body(Full::new(Bytes::from_static(body.as_bytes())))

@@ -3,6 +3,7 @@
 //! can point its own state at its own stub server.
 
 use crate::ApiError;
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING};
 use reqwest::redirect::Policy;
 use std::time::Duration;
 
@@ -43,12 +44,15 @@ impl AdServer {
     }
 
     /// The ad server's body, unchanged. Non-2xx (a 3xx too) is 502; no answer in time is 504.
+    /// The body is asked for uncompressed (`Accept-Encoding: identity`): an answer that is
+    /// encoded all the same, or empty, is a 502, so a client never gets bytes it cannot read.
     pub async fn fetch(&self) -> Result<Vec<u8>, ApiError> {
         let client = self.client.as_ref().map_err(|err| {
             ApiError::BadGateway(format!("the ad server client is unavailable: {err}"))
         })?;
         let mut resp = client
             .get(&self.url)
+            .header(ACCEPT_ENCODING, "identity")
             .send()
             .await
             .map_err(|err| self.failure(err))?;
@@ -58,6 +62,16 @@ impl AdServer {
                 resp.status().as_u16()
             )));
         }
+        if let Some(encoding) = resp.headers().get(CONTENT_ENCODING) {
+            let encoding = String::from_utf8_lossy(encoding.as_bytes())
+                .trim()
+                .to_string();
+            if !encoding.eq_ignore_ascii_case("identity") {
+                return Err(ApiError::BadGateway(format!(
+                    "the ad server sent its answer encoded ({encoding:?}) though asked for identity"
+                )));
+            }
+        }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|err| self.failure(err))? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
@@ -66,6 +80,11 @@ impl AdServer {
                 ));
             }
             body.extend_from_slice(&chunk);
+        }
+        if body.is_empty() {
+            return Err(ApiError::BadGateway(
+                "the ad server answered with an empty body".into(),
+            ));
         }
         Ok(body)
     }
