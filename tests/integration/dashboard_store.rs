@@ -3,11 +3,11 @@
 
 use serde_json::json;
 use tally::ads::{AdParams, Counts, Event};
-use tally::logs::DailyCount;
+use tally::logs::{record, DailyCount};
 use tally::people::age::AgeGroup;
 use tally::people::{Details, Person};
 use tally::visits::{Visit, VisitId};
-use tally_tests::{Api, Engine, Stores};
+use tally_tests::{Engine, Stores};
 
 async fn top_visitors_are_most_counted_first_ties_by_id(engine: Engine) {
     let stores = Stores::on(engine).await;
@@ -80,7 +80,8 @@ fn day(day: &str, kind: &str, count: u64) -> DailyCount {
 }
 
 async fn the_daily_rollup_counts_each_action_once_even_on_a_retry(engine: Engine) {
-    let api = Api::on(engine).await;
+    let stores = Stores::on(engine).await;
+    let store = stores.state.logs.as_ref();
     let body = json!({"userId": "u", "sessionId": "s", "actions": [
         {"time": "2026-03-01T23:30:00-02:00", "type": "CLICK"},
         {"time": "2026-03-02T00:10:00Z", "type": "CLICK"},
@@ -88,16 +89,15 @@ async fn the_daily_rollup_counts_each_action_once_even_on_a_retry(engine: Engine
         {"time": "2026-02-27T12:00:00Z", "type": "VIEW"},
     ]});
     for _ in 0..2 {
-        let reply = api.post_json("/log", &body).await;
-        assert_eq!(reply.status, 200, "{}", reply.text());
+        let stored = record(store, body.to_string().as_bytes()).await;
+        assert_eq!(stored.expect("recorded"), 4);
     }
     let other = json!({"userId": "w", "sessionId": "s", "actions": [
         {"time": "2026-03-02T08:00:00Z", "type": "CLICK"},
     ]});
-    assert_eq!(api.post_json("/log", &other).await.status, 200);
-    let rollup = api
-        .state
-        .logs
+    let stored = record(store, other.to_string().as_bytes()).await;
+    assert_eq!(stored.expect("recorded"), 1);
+    let rollup = store
         .daily_counts("2026-02-28", "2026-03-02", 100)
         .await
         .expect("rollup");
