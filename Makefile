@@ -1,5 +1,5 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run run-lambda test exactness bench check-template lambda-build lint fmt
+.PHONY: run run-lambda test exactness bench check-template lambda-build lint fmt nextest smoke lambda-test
 
 # Python tools live in three virtualenvs because their pins conflict.
 define venv
@@ -27,15 +27,25 @@ run-lambda:
 ## Every test: template checks, unit tests, integration tests on SQLite and on a local
 ## DynamoDB server, Lambda binaries under a loopback Runtime API, the dashboard in headless
 ## Chromium (Debian's `chromium`, installed here if missing), and schemathesis.
-test: check-template .venv/.installed
+test: check-template .venv/.installed nextest
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	cargo build --workspace --bins
 	scripts/with-dynamodb.sh cargo nextest run --workspace --no-fail-fast
 	scripts/schemathesis.sh
 
+## cargo-nextest, the test runner, from crates.io when this machine has none.
+nextest:
+	@cargo nextest --version >/dev/null 2>&1 || cargo install --locked cargo-nextest
+
+## One safe request per route against a running API, a line per route (scripts/smoke.py):
+## `make smoke` for the local API, `make smoke API_URL=https://...` for a deployed stack.
+API_URL ?= http://127.0.0.1:3000
+smoke:
+	python3 scripts/smoke.py $(API_URL)
+
 ## Exactness under load (CI runs it after `make test`): for every counter service, 2 x 10,000
 ## concurrent calls through the local API on the embedded store end exactly right.
-exactness:
+exactness: nextest
 	cargo nextest run -p tally-tests --test integration --run-ignored only exactness
 
 ## Cold start, warm throughput and cost per request; rewrites the README's benchmark table.
@@ -52,13 +62,21 @@ check-template: .venv-iac/.installed .venv-checkov/.installed
 	.venv-iac/bin/cfn-lint template.yaml
 	.venv-checkov/bin/checkov --config-file .checkov.yaml --file template.yaml
 
-## Every function as an arm64 Lambda `bootstrap` (release), as `sam build` does, but with the
-## workspace's release profile: cargo-lambda's defaults (codegen-units=1, thin LTO per binary)
-## make each binary ~5% smaller and the build several times slower.
+## The deploy build: every function as an arm64 Lambda `bootstrap` in target/lambda/<function>/,
+## the CodeUri `sam deploy` uploads (no `sam build`: nothing cached that could go stale). One
+## release profile, the workspace's (Cargo.toml); cargo-lambda's own optimizations are off.
+## Then each artifact's size and SHA-256 (scripts/artifacts.py).
 lambda-build: .venv-iac/.installed
 	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/.venv-iac/bin:$$PATH" cargo lambda build --release --arm64 --disable-optimizations --package tally-functions
-	@ls -l target/lambda/*/bootstrap | awk '{printf "%-40s %6.2f MB\n", $$9, $$5/1048576}'
+	python3 scripts/artifacts.py
+
+## The deploy artifacts as they are, under qemu's arm64 user-mode emulation (Debian's
+## qemu-user-static and arm64 glibc, installed here if missing): each answers its event.
+lambda-test: nextest
+	command -v qemu-aarch64-static >/dev/null && test -d /usr/aarch64-linux-gnu || \
+	  (apt-get update -qq && apt-get install -y -qq qemu-user-static libc6-arm64-cross)
+	scripts/with-dynamodb.sh cargo nextest run -p tally-tests --test integration --run-ignored only deploy_artifact
 
 lint:
 	cargo fmt --all -- --check

@@ -5,21 +5,17 @@ use std::path::Path;
 use std::process::ExitCode;
 use tally::date::today;
 use tally::people::import::{import, ImportError, Report};
+use tally::people::PersonStore;
 use tally::AppState;
 
 /// The project's copy of the original `people.csv`, byte for byte (BOM, CRLF, blank cells).
 pub const ORIGINAL_CSV: &[u8] = include_bytes!("../../data/people.csv");
 
-/// Imports the CSV file at `path` into the people store.
-pub async fn import_file(state: &AppState, path: &Path) -> Result<Report, ImportError> {
+/// Imports the CSV file at `path` into `people`.
+pub async fn import_file(people: &dyn PersonStore, path: &Path) -> Result<Report, ImportError> {
     let file = std::fs::File::open(path)
         .map_err(|err| ImportError::Read(format!("{}: {err}", path.display())))?;
-    import(
-        state.people.as_ref(),
-        std::io::BufReader::new(file),
-        today(),
-    )
-    .await
+    import(people, std::io::BufReader::new(file), today()).await
 }
 
 /// Loads the original `people.csv` if no person is stored yet (one cheap read otherwise).
@@ -47,8 +43,8 @@ pub async fn seed_logged(state: &AppState) {
 
 /// `tally-local import-people FILE`: reports each skipped row on stderr. Exit status 0 when
 /// every row loaded, 3 when some were skipped, 1 when the import could not run.
-pub async fn import_command(state: &AppState, path: &Path) -> ExitCode {
-    match import_file(state, path).await {
+pub async fn import_command(people: &dyn PersonStore, path: &Path) -> ExitCode {
+    match import_file(people, path).await {
         Ok(report) => {
             for row in &report.skipped {
                 eprintln!("{}: {row}", path.display());

@@ -35,6 +35,15 @@ pub fn table_properties(logical_id: &str) -> Result<Value, SchemaError> {
     Ok(resource["Properties"].clone())
 }
 
+/// The binary a function resource of the template deploys: its `CodeUri` is the directory
+/// `make lambda-build` writes that binary's `bootstrap` to, `target/lambda/<binary>/`.
+pub fn function_binary(function: &Value) -> Option<&str> {
+    function["Properties"]["CodeUri"]
+        .as_str()?
+        .strip_prefix("target/lambda/")?
+        .strip_suffix('/')
+}
+
 fn text<'a>(value: &'a Value, key: &str) -> Result<&'a str, SchemaError> {
     value[key]
         .as_str()

@@ -70,6 +70,10 @@ settings! {
     vast_timeout_ms: u64 = "VAST_TIMEOUT_MS", number(3000, 1..=60_000);
     /// Where `POST /test/{n}` sends its requests; unset or blank: the origin the caller used.
     self_url: Option<String> = "TALLY_SELF_URL", optional;
+    /// Days an event-log action and its retry record are kept on DynamoDB before its TTL
+    /// deletes them (`template.yaml` sets it from `LogActionRetentionDays`; 0 to 36500,
+    /// default 0: kept forever).
+    log_retention_days: u64 = "LOGS_RETENTION_DAYS", number(0, 0..=36_500);
     /// The key of pagination cursors. AWS: the template's `CursorSecret` parameter (NoEcho,
     /// no default). The local API: a random key made on first start and kept in
     /// `TALLY_DATA_DIR/cursor-key`. Unset anywhere else: a random key for this process only.

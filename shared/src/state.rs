@@ -80,7 +80,10 @@ impl AppState {
             ad_server: services.ad_server,
             self_url: services.self_url,
             cursors: services.cursors,
-            logs: Arc::new(DynamoLogs::new(client.clone(), tables.logs.clone())),
+            logs: Arc::new(
+                DynamoLogs::new(client.clone(), tables.logs.clone())
+                    .with_retention_days(config.log_retention_days),
+            ),
             people: Arc::new(DynamoPeople::new(client.clone(), tables.people.clone())),
             stats: Arc::new(DynamoStats::new(client, tables.stats.clone())),
         }

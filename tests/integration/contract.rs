@@ -51,9 +51,7 @@ fn template_routes() -> BTreeSet<(String, String, String)> {
     let template = yaml(tally_local::schema::TEMPLATE);
     let mut routes = BTreeSet::new();
     for (_, function) in functions(&template) {
-        let binary = function["Metadata"]["BuildProperties"]["Binary"]
-            .as_str()
-            .expect("Binary");
+        let binary = tally_local::schema::function_binary(function).expect("CodeUri");
         for event in function["Properties"]["Events"]
             .as_mapping()
             .into_iter()
@@ -119,9 +117,7 @@ fn read_only_functions_hold_no_write_permission() {
         .chain([FALLBACK_FUNCTION])
         .collect();
     for (id, function) in functions(&template) {
-        let binary = function["Metadata"]["BuildProperties"]["Binary"]
-            .as_str()
-            .unwrap_or_default();
+        let binary = tally_local::schema::function_binary(function).unwrap_or_default();
         if !read_only.contains(binary) {
             continue;
         }

@@ -15,6 +15,58 @@ fn repo() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_function_answers_its_event_and_logs_json_with_metrics() {
+    every_function_answers_its_event(|function| bin_dir().join(function)).await;
+}
+
+/// What `sam deploy` uploads is what ran here: each function's `bootstrap` at the template's
+/// `CodeUri` (from `make lambda-build`: arm64, release profile) answers its event, run under
+/// qemu's arm64 user-mode emulation with Debian's arm64 glibc.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs `make lambda-build` and qemu-user: `make lambda-test` runs it"]
+async fn every_deploy_artifact_answers_its_event_under_arm64_emulation() {
+    let template: serde_norway::Value =
+        serde_norway::from_str(tally_local::schema::TEMPLATE).expect("template.yaml");
+    let artifacts: std::collections::BTreeMap<String, PathBuf> = template["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .values()
+        .filter_map(tally_local::schema::function_binary)
+        .map(|f| {
+            (
+                f.to_string(),
+                repo().join(format!("target/lambda/{f}/bootstrap")),
+            )
+        })
+        .collect();
+    let launchers = tempfile::tempdir().expect("temp dir");
+    every_function_answers_its_event(|function| {
+        let artifact = &artifacts[function];
+        let elf = std::fs::read(artifact).unwrap_or_else(|e| panic!("{}: {e}", artifact.display()));
+        // ELF e_machine (bytes 18-19, little-endian) 183 is AArch64.
+        assert_eq!(
+            elf.get(18..20),
+            Some(&[183u8, 0][..]),
+            "{function} is not arm64"
+        );
+        let launcher = launchers.path().join(function);
+        let script = format!(
+            "#!/bin/sh\nexec qemu-aarch64-static -L /usr/aarch64-linux-gnu {} \"$@\"\n",
+            artifact.display()
+        );
+        std::fs::write(&launcher, script).expect("launcher");
+        std::fs::set_permissions(
+            &launcher,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("executable");
+        launcher
+    })
+    .await;
+}
+
+/// Starts each function from `binary(function)` cold with its event from `events/`, checks its
+/// answer and that its output is JSON lines: the request log and the metrics.
+async fn every_function_answers_its_event(binary: impl Fn(&str) -> PathBuf) {
     let ad_server = StubServer::start(Behaviour::Xml).await;
     let mut env = DynamoTables::create().await.env();
     env.extend([
@@ -26,7 +78,7 @@ async fn every_function_answers_its_event_and_logs_json_with_metrics() {
     for function in ROUTES.iter().map(|r| r.function).chain([FALLBACK_FUNCTION]) {
         let event =
             std::fs::read_to_string(repo().join(format!("events/{function}.json"))).expect("event");
-        let run = invoke_cold(&bin_dir().join(function), &event, &env).await;
+        let run = invoke_cold(&binary(function), &event, &env).await;
         let status = run.response["statusCode"].as_u64().unwrap_or(0);
         let expected = if function == FALLBACK_FUNCTION {
             404

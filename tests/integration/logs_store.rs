@@ -166,3 +166,57 @@ async fn a_retry_after_a_partial_write_completes_it_without_duplicates() {
     store.record(&sample(), 9_000).await.expect("retry");
     assert_eq!(all(store, &LogFilter::default(), 100).await, before);
 }
+
+/// With a retention, every action and the request's retry record carry `expires` = first
+/// arrival + retention (what DynamoDB's TTL deletes by), fixed by the first arrival so a retry
+/// rewrites the same value; rollup items never expire. Without one, nothing carries it.
+#[tokio::test]
+async fn actions_and_retry_records_expire_after_the_retention_rollups_never() {
+    use tally::test_support::LOG_EXPIRES;
+    let logs_with_retention = |client, tables, days| {
+        let config = tally::config::Config {
+            tables,
+            log_retention_days: days,
+            ..tally::config::Config::default()
+        };
+        tally::AppState::dynamodb(client, &config).logs
+    };
+    let (client, tables) = tally_tests::dynamodb_tables().await;
+    let arrival = 1_700_000_000_123_456_789;
+    let store = logs_with_retention(client.clone(), tables.clone(), 30);
+    store.record(&sample(), arrival).await.expect("record");
+    store.record(&sample(), arrival + 5).await.expect("retry");
+    let items = client
+        .scan()
+        .table_name(&tables.logs)
+        .send()
+        .await
+        .expect("scan")
+        .items
+        .unwrap_or_default();
+    let expires = |prefix: &str| -> Vec<Option<String>> {
+        items
+            .iter()
+            .filter(|item| matches!(item.get("pk"), Some(AttributeValue::S(pk)) if pk.starts_with(prefix)))
+            .map(|item| item.get(LOG_EXPIRES).and_then(|v| v.as_n().ok()).cloned())
+            .collect()
+    };
+    let due = Some((1_700_000_000 + 30 * 86_400).to_string());
+    assert_eq!(expires("u#"), vec![due.clone(); 3]);
+    assert_eq!(expires("r#"), vec![due]);
+    assert!(!expires("d#").is_empty() && expires("d#").iter().all(Option::is_none));
+
+    let (client, tables) = tally_tests::dynamodb_tables().await;
+    let forever = logs_with_retention(client.clone(), tables.clone(), 0);
+    forever.record(&sample(), arrival).await.expect("record");
+    let items = client
+        .scan()
+        .table_name(&tables.logs)
+        .send()
+        .await
+        .expect("scan");
+    assert!(items
+        .items()
+        .iter()
+        .all(|item| !item.contains_key(LOG_EXPIRES)));
+}

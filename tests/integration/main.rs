@@ -31,12 +31,14 @@ macro_rules! engine_module {
     };
 }
 
+mod admin;
 mod ads;
 mod ads_store;
 mod browser;
 mod contract;
 mod dashboard;
 mod dashboard_store;
+mod deploy;
 mod events;
 mod exactness;
 mod faults;
@@ -48,6 +50,7 @@ mod logs_store;
 mod people;
 mod people_store;
 mod routing;
+mod smoke;
 mod stats;
 mod stats_store;
 mod visits;

@@ -2,6 +2,7 @@
 //! freeze it (requests hang), kill it (connections are refused) and restart it on the same port:
 //! the store of the fault tests. moto keeps nothing across a restart.
 
+use base64::Engine;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -44,6 +45,32 @@ impl DynamoServer {
             .expect("tables created from template.yaml")
     }
 
+    /// Starts moto's request recorder: from now on every request this server receives is
+    /// kept (`recorded_operations`). https://docs.getmoto.org/en/latest/docs/configuration/recorder/index.html
+    pub async fn start_recording(&self) {
+        let url = format!("{}/moto-api/recorder/start-recording", self.endpoint());
+        let resp = reqwest::Client::new()
+            .post(url)
+            .send()
+            .await
+            .expect("recorder starts");
+        assert!(resp.status().is_success(), "recorder: {}", resp.status());
+    }
+
+    /// The operations received since `start_recording`, in order: DynamoDB's from the
+    /// `X-Amz-Target` header, CloudFormation's (query protocol) from the body's `Action`.
+    pub async fn recorded_operations(&self) -> Vec<String> {
+        let url = format!("{}/moto-api/recorder/download-recording", self.endpoint());
+        let text = reqwest::get(url)
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("recording downloads")
+            .text()
+            .await
+            .expect("recording");
+        text.lines().filter_map(operation).collect()
+    }
+
     /// Stops the process (SIGSTOP): connections still open, requests are never answered.
     pub fn freeze(&self) {
         self.signal("-STOP");
@@ -81,6 +108,33 @@ impl DynamoServer {
     }
 }
 
+/// The operation of one recorded request (a JSON line of moto's recorder).
+fn operation(line: &str) -> Option<String> {
+    let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+    let headers = entry["headers"].as_object()?;
+    if let Some((_, target)) = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-target"))
+    {
+        return Some(target.as_str()?.rsplit('.').next()?.to_string());
+    }
+    let body = entry["body"].as_str()?;
+    let body = if entry["body_encoded"].as_bool() == Some(true) {
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .ok()?,
+        )
+        .ok()?
+    } else {
+        body.to_string()
+    };
+    // An operation name is plain ASCII: no percent-encoding to undo.
+    body.split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+        .map(str::to_string)
+}
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -95,6 +149,10 @@ async fn spawn(port: u16) -> Child {
     let mut child = Command::new(python)
         .arg(repo().join("scripts/dynamodb_server.py"))
         .args(["127.0.0.1", &port.to_string()])
+        .env(
+            "MOTO_RECORDER_FILEPATH",
+            std::env::temp_dir().join(format!("tally-moto-recording-{port}.jsonl")),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)

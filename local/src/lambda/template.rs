@@ -9,7 +9,7 @@ use std::time::Duration;
 /// One `AWS::Serverless::Function` of the template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionSpec {
-    /// The binary (`Metadata.BuildProperties.Binary`), also the function's name here.
+    /// The binary (from `CodeUri`, `target/lambda/<binary>/`), also the function's name here.
     pub binary: String,
     pub timeout: Duration,
     pub memory_mib: u64,
@@ -52,9 +52,8 @@ fn function(
 ) -> Result<FunctionSpec, SchemaError> {
     let props = &resource["Properties"];
     let number = |key: &str| props[key].as_u64().or_else(|| globals[key].as_u64());
-    let binary = resource["Metadata"]["BuildProperties"]["Binary"]
-        .as_str()
-        .ok_or_else(|| bad(format!("{id}: no Metadata.BuildProperties.Binary")))?;
+    let binary = crate::schema::function_binary(resource)
+        .ok_or_else(|| bad(format!("{id}: CodeUri is not target/lambda/<binary>/")))?;
     let mut env = BTreeMap::new();
     for vars in [
         &globals["Environment"]["Variables"],

@@ -22,6 +22,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use futures_util::stream::{self, TryStreamExt};
 use serde_json::json;
+use std::time::Duration;
 
 /// Partitions a type, and all actions, are spread over. Changing it strands existing items.
 pub const SHARDS: u32 = 8;
@@ -30,30 +31,62 @@ pub const ROLLUP_SHARDS: u32 = 4;
 /// Rollup writes one request keeps in flight.
 const ROLLUPS_IN_FLIGHT: usize = 8;
 
+/// The attribute DynamoDB's TTL reads (`TimeToLiveSpecification` in `template.yaml`): epoch
+/// seconds after which the item may be deleted.
+pub const EXPIRES: &str = "expires";
+
 pub struct DynamoLogs {
     client: Client,
     table: String,
+    /// How long actions and retry records are kept after arrival; `None`: forever.
+    retention: Option<Duration>,
 }
 
 impl DynamoLogs {
     pub fn new(client: Client, table: String) -> Self {
-        DynamoLogs { client, table }
+        DynamoLogs {
+            client,
+            table,
+            retention: None,
+        }
+    }
+
+    /// Actions and retry records expire `days` after their request first arrived (0: never).
+    pub fn with_retention_days(mut self, days: u64) -> Self {
+        self.retention = (days > 0).then(|| Duration::from_secs(days * 86_400));
+        self
+    }
+
+    /// The expiry (epoch seconds) of the items of a request that first arrived at `arrival`
+    /// (nanoseconds since the epoch).
+    fn expires(&self, arrival: u64) -> Option<AttributeValue> {
+        let keep = self.retention?;
+        Some(n(arrival / 1_000_000_000 + keep.as_secs()))
     }
 
     /// The request's first arrival: set by the first call, read back by its retries.
+    /// With a retention, the record expires with the request's actions.
     async fn arrival(&self, batch: &LogBatch, received: u64) -> Result<u64, StoreError> {
-        let out = self
+        let set_arrival = "SET #arrival = if_not_exists(#arrival, :received)";
+        let expires = self.expires(received);
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(format!("r#{}", batch.request)))
             .key("sk", s("r"))
-            .update_expression("SET #arrival = if_not_exists(#arrival, :received)")
             .expression_attribute_names("#arrival", "arrival")
-            .expression_attribute_values(":received", n(received))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await?;
+            .expression_attribute_values(":received", n(received));
+        let update = match expires {
+            None => update.update_expression(set_arrival),
+            Some(expires) => update
+                .update_expression(format!(
+                    "{set_arrival}, #expires = if_not_exists(#expires, :expires)"
+                ))
+                .expression_attribute_names("#expires", EXPIRES)
+                .expression_attribute_values(":expires", expires),
+        };
+        let out = update.return_values(ReturnValue::AllNew).send().await?;
         number(&out.attributes.unwrap_or_default(), "arrival")
     }
 
@@ -107,12 +140,12 @@ fn type_key(kind: &str, shard: usize) -> AttributeValue {
 }
 
 /// The items of a batch: deterministic, so writing them again changes nothing.
-fn items(batch: &LogBatch, arrival: u64) -> Vec<Item> {
+fn items(batch: &LogBatch, arrival: u64, expires: Option<AttributeValue>) -> Vec<Item> {
     batch
         .keyed(arrival)
         .map(|(key, action)| {
             let shard = shard_of(&key, SHARDS) as usize;
-            Item::from([
+            let mut item = Item::from([
                 ("pk".to_string(), user_key(&batch.user_id)),
                 (
                     "ut".to_string(),
@@ -126,7 +159,11 @@ fn items(batch: &LogBatch, arrival: u64) -> Vec<Item> {
                 ("time".to_string(), s(action.time.as_str())),
                 ("type".to_string(), s(action.kind.as_str())),
                 ("properties".to_string(), s(action.properties.as_str())),
-            ])
+            ]);
+            if let Some(expires) = &expires {
+                item.insert(EXPIRES.to_string(), expires.clone());
+            }
+            item
         })
         .collect()
 }
@@ -226,7 +263,8 @@ impl ShardedQuery for Find<'_> {
 impl LogStore for DynamoLogs {
     async fn record(&self, batch: &LogBatch, received: u64) -> Result<(), StoreError> {
         let arrival = self.arrival(batch, received).await?;
-        put_all(&self.client, &self.table, items(batch, arrival)).await?;
+        let items = items(batch, arrival, self.expires(arrival));
+        put_all(&self.client, &self.table, items).await?;
         // Only the request's first arrival counts, so a retry never counts twice.
         if arrival == received {
             self.roll_up(batch).await?;

@@ -40,16 +40,22 @@ pub(crate) fn write_once() -> aws_sdk_dynamodb::config::Builder {
         .timeout_config(timeouts().disable_operation_attempt_timeout().build())
 }
 
+/// The SDK's default chain (credentials, region and endpoint from the environment, profiles,
+/// SSO where the binary enables aws-config's `sso` feature) with Tally's timeouts and retries.
+pub fn loader() -> aws_config::ConfigLoader {
+    let timeouts = timeouts()
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .build();
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+}
+
 /// Builds the client once per container: for AWS, or for the DynamoDB-protocol server at
 /// `DYNAMODB_ENDPOINT` (with dummy credentials and a default region when the environment
 /// configures none).
 pub async fn client(config: &Config) -> Client {
-    let timeouts = timeouts()
-        .operation_attempt_timeout(Duration::from_secs(2))
-        .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(3));
+    let mut loader = loader();
     if let Some(endpoint) = &config.dynamodb_endpoint {
         loader = loader.endpoint_url(endpoint);
         if !config.aws_access_key {
