@@ -5,6 +5,7 @@ use lambda_http::http::StatusCode;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use tally::ads::{self, AdParams, StatsKey};
+use tally::deadline::Deadline;
 use tally::http::request::query_param;
 use tally::http::response::{json, xml};
 
@@ -15,7 +16,13 @@ fn ad_params(req: &Request) -> Result<AdParams, tally::ApiError> {
 /// `GET /ad`: the ad server's VAST XML, unchanged.
 pub async fn ad(state: Arc<AppState>, req: Request) -> HandlerResult {
     let params = ad_params(&req)?;
-    let body = ads::request_ad(state.ads.as_ref(), &state.ad_server, &params).await?;
+    let body = ads::request_ad(
+        state.ads.as_ref(),
+        &state.ad_server,
+        &params,
+        Deadline::of(&req),
+    )
+    .await?;
     Ok(xml(StatusCode::OK, body))
 }
 

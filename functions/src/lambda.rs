@@ -2,14 +2,16 @@
 //! Embedded Metric Format metrics (cold start, requests, latency), the settings read and the
 //! stores built once, and the handler wrapped so that every error becomes its HTTP response.
 
-use crate::dispatch::{call, BoxedHandler};
+use crate::dispatch::BoxedHandler;
+use crate::invoke::{invoke, time_left};
 use crate::{AppState, Request};
+use lambda_http::RequestExt;
 use lambda_http::{service_fn, Error};
 use metrics_cloudwatch_embedded::lambda::service::run_http;
 use std::sync::Arc;
 use std::time::Instant;
 use tally::config::Config;
-use tally::http::response::respond;
+use tally::deadline::DEFAULT_TIMEOUT;
 
 /// The CloudWatch namespace of every Tally metric.
 pub const NAMESPACE: &str = "Tally";
@@ -53,7 +55,10 @@ async fn measured(
     req: Request,
 ) -> tally::http::Response {
     let started = Instant::now();
-    let resp = respond(call(handler, state, req).await);
+    let time_left = req
+        .lambda_context_ref()
+        .map_or(DEFAULT_TIMEOUT, |context| time_left(context.deadline));
+    let resp = invoke(handler, state, req, time_left).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let status = resp.status().as_u16();
     tracing::info!(status, ms, "request");

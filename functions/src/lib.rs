@@ -6,6 +6,7 @@ pub mod ads;
 pub mod dashboard;
 pub mod dispatch;
 pub mod fallback;
+pub mod invoke;
 pub mod lambda;
 pub mod logs;
 pub mod people;

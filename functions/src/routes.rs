@@ -59,6 +59,11 @@ routes! {
 /// The binary that answers everything no route matches (API Gateway's `$default` route).
 pub const FALLBACK_FUNCTION: &str = "fallback";
 
+/// The functions whose paths the contract also serves with a trailing slash (`/stats/`,
+/// `/test/{n}/`). HTTP API route paths cannot end in `/`, so API Gateway may send those
+/// requests to the route or to `$default`; the fallback answers them as the route would.
+pub const TRAILING_SLASH: &[&str] = &["stats-list", "stats-test"];
+
 /// The result of matching a method and path against the table.
 #[derive(Debug, PartialEq)]
 pub enum Match {
@@ -114,16 +119,22 @@ pub fn decode_params(params: Vec<(String, String)>) -> Result<HashMap<String, St
 }
 
 /// Finds the route for a request. A path that matches no route is tried once more without its
-/// trailing slash, so `/stats/` is served by `GET /stats`: API Gateway HTTP APIs refuse route
-/// paths that end in `/`, and route `/x/` to `/x` themselves (see `docs/stats.md`).
+/// trailing slash when it is one of `TRAILING_SLASH`'s, so `/stats/` is served by `GET /stats`
+/// and `/counters/x/` is a 404 wherever API Gateway sends it (see `docs/stats.md`).
 pub fn find(method: &str, path: &str) -> Match {
     match find_exact(method, path) {
         Match::NotFound => match path.strip_suffix('/') {
-            Some(trimmed) if !trimmed.is_empty() => find_exact(method, trimmed),
+            Some(trimmed) if takes_trailing_slash(trimmed) => find_exact(method, trimmed),
             _ => Match::NotFound,
         },
         found => found,
     }
+}
+
+fn takes_trailing_slash(path: &str) -> bool {
+    ROUTES
+        .iter()
+        .any(|r| TRAILING_SLASH.contains(&r.function) && match_path(r.path, path).is_some())
 }
 
 fn find_exact(method: &str, path: &str) -> Match {
@@ -244,6 +255,8 @@ mod tests {
         );
         assert_eq!(find("GET", "/counters/"), Match::NotFound);
         assert_eq!(find("GET", "/stats//"), Match::NotFound);
+        assert_eq!(find("GET", "/counters/x/"), Match::NotFound);
+        assert_eq!(find("GET", "/people/age/"), Match::NotFound);
     }
 
     #[test]

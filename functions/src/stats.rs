@@ -13,9 +13,9 @@ use tally::ApiError;
 /// The scope that `/stats/` cursors are tied to.
 const STATS_SCOPE: &str = "stats/ranking";
 
-/// `GET /api/{proxy+}`: counts the raw path after `/api/`.
+/// `GET /api/{proxy+}`: counts the decoded path after `/api/` (the `proxy` parameter).
 pub async fn count(state: Arc<AppState>, req: Request) -> HandlerResult {
-    let path = CountedPath::from_request_path(req.uri().path())?;
+    let path = CountedPath::from_proxy(path_param(&req, "proxy")?)?;
     let count = state.stats.increment(&path).await?;
     Ok(json(
         StatusCode::OK,

@@ -1,6 +1,7 @@
 //! An HTTP/1.1 server that turns each request into the event API Gateway would send, routes it
 //! as API Gateway would, and calls the function's handler in-process.
 
+use crate::schema::function_timeout;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -8,16 +9,19 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, RequestExt};
+use percent_encoding::percent_decode_str;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
+use tally::deadline::DEFAULT_TIMEOUT;
 use tally::http::request::parse_query;
-use tally::http::response::{error, respond, text, Response};
+use tally::http::response::{error, text, Response};
 use tally::http::{Request, MAX_BODY_BYTES};
 use tally::{ApiError, AppState};
-use tally_functions::dispatch::{call, BoxedHandler, FALLBACK_HANDLER};
-use tally_functions::routes::{decode_params, find, Match, HANDLERS};
+use tally_functions::dispatch::FALLBACK_HANDLER;
+use tally_functions::invoke::invoke;
+use tally_functions::routes::{decode_params, find, Match, FALLBACK_FUNCTION, HANDLERS, ROUTES};
 use tokio::net::TcpListener;
 
 /// The OpenAPI document, served by the local API (only) at `OPENAPI_PATH`.
@@ -121,7 +125,10 @@ pub fn event(parts: lambda_http::http::request::Parts, bytes: Vec<u8>) -> Reques
     for (name, value) in pairs {
         query.entry(name).or_default().push(value);
     }
-    let raw_path = parts.uri.path().to_string();
+    // API Gateway HTTP APIs hand Lambda a percent-decoded `rawPath`.
+    let raw_path = percent_decode_str(parts.uri.path())
+        .decode_utf8_lossy()
+        .into_owned();
     Request::from_parts(parts, body)
         .with_query_string_parameters(query)
         .with_raw_http_path(raw_path)
@@ -133,14 +140,17 @@ pub async fn route(state: Arc<AppState>, event: Request) -> Response {
         return text(StatusCode::OK, OPENAPI.to_string());
     }
     let found = match find(event.method().as_str(), event.uri().path()) {
-        Match::Found { index, params, .. } => HANDLERS.get(index).map(|h| (*h, params)),
+        Match::Found { index, params, .. } => HANDLERS.get(index).map(|h| (*h, params, index)),
         _ => None,
     };
-    let (handle, params): (BoxedHandler, _) =
-        found.unwrap_or_else(|| (FALLBACK_HANDLER, Vec::new()));
+    let (handle, params, function) = match found {
+        Some((handle, params, index)) => (handle, params, ROUTES[index].function),
+        None => (FALLBACK_HANDLER, Vec::new(), FALLBACK_FUNCTION),
+    };
     let params = match decode_params(params) {
         Ok(params) => params,
         Err(err) => return error(&err),
     };
-    respond(call(handle, state, event.with_path_parameters(params)).await)
+    let time_left = function_timeout(function).unwrap_or(DEFAULT_TIMEOUT);
+    invoke(handle, state, event.with_path_parameters(params), time_left).await
 }

@@ -2,12 +2,25 @@
 
 use lambda_http::http::StatusCode;
 
-/// A failure in a storage engine: the request may be retried later.
+/// A failure in a storage engine, classified once by each engine's adapter (DynamoDB:
+/// `store::dynamodb`, SQLite: `store::sqlite`) as worth retrying or not.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The engine did not answer, answered with an error, or timed out.
+    /// Transient: throttled, timed out, a 5xx, no connection, or the request's deadline came
+    /// first. The same request may succeed later: 503 with `Retry-After`.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// Permanent: the engine refused the request and would refuse it again (a validation
+    /// error, a missing table, a malformed item). A bug or a misconfiguration: a logged 500.
+    #[error("store failed: {0}")]
+    Failed(String),
+}
+
+impl StoreError {
+    /// Whether the same request may succeed if sent again later.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
 }
 
 /// Everything a request can end in other than success. Each variant is one status code.
@@ -31,8 +44,17 @@ pub enum ApiError {
     BadGateway(String),
     #[error("{0}")]
     GatewayTimeout(String),
-    #[error("the store is unavailable; retry shortly")]
+    #[error("{}", store_message(.0))]
     Store(#[from] StoreError),
+}
+
+/// What the client is told of a store failure (the cause is logged, never shown).
+fn store_message(err: &StoreError) -> &'static str {
+    if err.is_transient() {
+        "the store is unavailable; retry shortly"
+    } else {
+        "internal error: the store refused the request; it was logged"
+    }
 }
 
 impl ApiError {
@@ -52,7 +74,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(err) if err.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -73,5 +96,14 @@ mod tests {
         let err = ApiError::from(StoreError::Unavailable("socket closed".into()));
         assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(!err.to_string().contains("socket"));
+    }
+
+    #[test]
+    fn permanent_store_failures_are_500_and_hide_the_cause() {
+        let err = ApiError::from(StoreError::Failed(
+            "ValidationException: key too long".into(),
+        ));
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!err.to_string().contains("Validation"));
     }
 }

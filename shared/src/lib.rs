@@ -9,6 +9,7 @@ pub mod ads;
 pub mod config;
 pub mod dashboard;
 pub mod date;
+pub mod deadline;
 pub mod error;
 pub mod html;
 pub mod http;

@@ -77,7 +77,7 @@ async fn a_failing_store_marks_only_its_section_unavailable(engine: Engine) {
 /// Writes `n` paths, visitors and log types, `n / 10` SDK versions and people, from `from`.
 async fn grow(state: &tally::AppState, from: usize, n: usize) {
     let tasks = (from..from + n).map(|i| async move {
-        let path = CountedPath::from_request_path(&format!("/api/p{i}")).expect("path");
+        let path = CountedPath::from_proxy(&format!("p{i}")).expect("path");
         state.stats.increment(&path).await.expect("path");
         let id = tally::visits::VisitId::parse("id", &format!("v{i}")).expect("id");
         state.visits.increment(&id).await.expect("visit");

@@ -173,7 +173,7 @@ async fn count_concurrently(store: &Arc<dyn StatsStore>, counts: &BTreeMap<Strin
     let limit = Arc::new(tokio::sync::Semaphore::new(8));
     let mut tasks = tokio::task::JoinSet::new();
     for (path, count) in counts {
-        let path = CountedPath::from_request_path(&format!("/api/{path}")).expect("valid path");
+        let path = CountedPath::from_proxy(path).expect("valid path");
         for _ in 0..*count {
             let (store, limit, path) = (Arc::clone(store), Arc::clone(&limit), path.clone());
             tasks.spawn(async move {

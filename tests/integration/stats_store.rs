@@ -5,7 +5,7 @@ use tally::stats::{ranking, CountedPath, PathCount, StatsStore};
 use tally_tests::{Engine, Stores};
 
 fn path(raw: &str) -> CountedPath {
-    CountedPath::from_request_path(&format!("/api/{raw}")).expect("valid path")
+    CountedPath::from_proxy(raw).expect("valid path")
 }
 
 fn entry(path: &str, count: u64) -> PathCount {

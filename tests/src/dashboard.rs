@@ -12,8 +12,8 @@ use tally::AppState;
 /// impression, SDK `2.0"` with 1 ad request; today `CLICK` x2 and `VIEW` x1; visitors `alice`
 /// x2 and `bob` x1; three people, aged 30, 31 and unknown.
 pub async fn seed(state: &AppState) {
-    for (path, times) in [("/api/a/b", 3), ("/api/<x>&y", 1)] {
-        let path = CountedPath::from_request_path(path).expect("path");
+    for (path, times) in [("a/b", 3), ("<x>&y", 1)] {
+        let path = CountedPath::from_proxy(path).expect("path");
         for _ in 0..times {
             state.stats.increment(&path).await.expect("count path");
         }

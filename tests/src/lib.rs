@@ -7,6 +7,7 @@ pub mod bench;
 pub mod dashboard;
 pub mod dynamodb_server;
 pub mod events;
+pub mod lambda_call;
 pub mod operations;
 pub mod runtime_api;
 pub mod stub;

@@ -13,6 +13,8 @@ pub const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
 pub struct Invocation {
     /// The function's answer: the API Gateway response object.
     pub response: serde_json::Value,
+    /// The size of that answer as the function sent it, in bytes (Lambda allows 6 MB).
+    pub response_bytes: usize,
     /// Everything the function wrote to stdout and stderr.
     pub output: String,
     /// From exec to the function's first request for work.
@@ -25,6 +27,16 @@ pub struct Invocation {
 
 /// Starts `binary` as a cold Lambda function with `env`, invokes it once with `event`, stops it.
 pub async fn invoke_cold(binary: &Path, event: &str, env: &[(&str, String)]) -> Invocation {
+    invoke_cold_within(binary, event, env, Duration::from_secs(30)).await
+}
+
+/// As `invoke_cold`, the invocation's deadline `timeout` after it is handed out.
+pub async fn invoke_cold_within(
+    binary: &Path,
+    event: &str,
+    env: &[(&str, String)],
+    timeout: Duration,
+) -> Invocation {
     let name = binary
         .file_name()
         .and_then(|n| n.to_str())
@@ -34,7 +46,7 @@ pub async fn invoke_cold(binary: &Path, event: &str, env: &[(&str, String)]) -> 
         name: name.clone(),
         binary: binary.to_path_buf(),
         memory_mib: 128,
-        timeout: Duration::from_secs(30),
+        timeout,
         env: env
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -67,6 +79,7 @@ pub async fn invoke_cold(binary: &Path, event: &str, env: &[(&str, String)]) -> 
     let peak_rss_kib = container.peak_rss_kib();
     Invocation {
         response: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        response_bytes: body.len(),
         output: container.stop().await,
         init,
         duration: total.saturating_sub(init),

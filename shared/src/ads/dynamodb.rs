@@ -31,11 +31,11 @@ const BATCH_GET_KEYS: usize = 100;
 const AD_REQUESTS: &str = "ad_requests";
 const IMPRESSIONS: &str = "impressions";
 
-fn user_key(username: &str) -> String {
+pub(crate) fn user_key(username: &str) -> String {
     format!("{}#{username}", Namespace::User.as_str())
 }
 
-fn sdk_key(version: &str, shard: u32) -> String {
+pub(crate) fn sdk_key(version: &str, shard: u32) -> String {
     format!("{}#{version}#{shard}", Namespace::Sdk.as_str())
 }
 

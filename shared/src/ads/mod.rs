@@ -10,6 +10,7 @@ pub mod upstream;
 pub use params::{AdParams, StatsKey};
 pub use upstream::AdServer;
 
+use crate::deadline::Deadline;
 use crate::{metrics, ApiError, StoreError};
 use async_trait::async_trait;
 use serde::Serialize;
@@ -113,11 +114,12 @@ pub async fn request_ad(
     store: &dyn AdStore,
     server: &AdServer,
     params: &AdParams,
+    deadline: Option<Deadline>,
 ) -> Result<Vec<u8>, ApiError> {
     store.record(Event::AdRequest, params).await?;
     metrics::count("AdRequests");
     server
-        .fetch()
+        .fetch(deadline)
         .await
         .inspect_err(|_| metrics::count("UpstreamFailures"))
 }

@@ -1,7 +1,9 @@
 //! The query parameters of `/ad`, `/impression` and `/statistics`, checked before anything is
 //! counted or fetched. The missing-parameter messages are the original's, byte for byte.
 
+use super::dynamodb::{sdk_key, user_key, MAX_SHARDS};
 use super::Namespace;
+use crate::store::keys::{self, KeyPart};
 use crate::ApiError;
 
 /// The longest value any ad parameter may have, in characters (code points).
@@ -26,6 +28,15 @@ fn required(names: &[&str]) -> ApiError {
         "following params are required [{}]",
         list.join(", ")
     ))
+}
+
+/// The key a counter of `namespace` is stored under, checked in bytes (a `BySdk` sort key for
+/// an SDK version, with its prefix and the widest shard number; a table key for a user).
+fn check_key(name: &str, namespace: Namespace, value: &str) -> Result<(), ApiError> {
+    match namespace {
+        Namespace::User => keys::check(name, &user_key(value), KeyPart::Partition),
+        Namespace::Sdk => keys::check(name, &sdk_key(value, MAX_SHARDS - 1), KeyPart::Sort),
+    }
 }
 
 fn check_length(name: &str, value: &str) -> Result<(), ApiError> {
@@ -63,6 +74,8 @@ impl AdParams {
             check_length(name, value.unwrap_or_default())?;
         }
         let [sdk_version, _, _, username, _] = values.map(|v| v.unwrap_or_default().to_string());
+        check_key("sdk_version", Namespace::Sdk, &sdk_version)?;
+        check_key("username", Namespace::User, &username)?;
         Ok(AdParams {
             sdk_version,
             username,
@@ -91,6 +104,7 @@ impl StatsKey {
             (None, Some(sdk)) => (Namespace::Sdk, "sdk", sdk),
         };
         check_length(param, name)?;
+        check_key(param, namespace, name)?;
         Ok(StatsKey {
             namespace,
             name: name.to_string(),
@@ -102,6 +116,34 @@ impl StatsKey {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn an_sdk_version_whose_key_is_over_1024_bytes_is_400_though_under_256_characters() {
+        let version = "\u{1F600}".repeat(255);
+        let get = |name: &str| {
+            Some(if name == "sdk_version" {
+                version.as_str()
+            } else {
+                "x"
+            })
+        };
+        let err = AdParams::parse(get).unwrap_err();
+        assert!(
+            err.to_string().starts_with("sdk_version: is too long"),
+            "{err}"
+        );
+        let stats = StatsKey::parse(|name| (name == "sdk").then_some(version.as_str()));
+        assert!(stats.is_err());
+        let short = "\u{1F600}".repeat(250);
+        let get = |name: &str| {
+            Some(if name == "sdk_version" {
+                short.as_str()
+            } else {
+                "x"
+            })
+        };
+        assert!(AdParams::parse(get).is_ok());
+    }
 
     fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> {
         let map: HashMap<&str, &str> = pairs.iter().copied().collect();

@@ -2,6 +2,7 @@
 //! to handlers (built once from the `Config`'s `VAST_URL` and `VAST_TIMEOUT_MS`), so each test
 //! can point its own state at its own stub server.
 
+use crate::deadline::Deadline;
 use crate::ApiError;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING};
 use reqwest::redirect::Policy;
@@ -43,19 +44,23 @@ impl AdServer {
         (&self.url, self.timeout)
     }
 
-    /// The ad server's body, unchanged. Non-2xx (a 3xx too) is 502; no answer in time is 504.
+    /// The ad server's body, unchanged. Non-2xx (a 3xx too) is 502; no answer in time (its
+    /// timeout, or what is left before the request's `deadline` if that is sooner) is 504.
     /// The body is asked for uncompressed (`Accept-Encoding: identity`): an answer that is
     /// encoded all the same, or empty, is a 502, so a client never gets bytes it cannot read.
-    pub async fn fetch(&self) -> Result<Vec<u8>, ApiError> {
+    pub async fn fetch(&self, deadline: Option<Deadline>) -> Result<Vec<u8>, ApiError> {
         let client = self.client.as_ref().map_err(|err| {
             ApiError::BadGateway(format!("the ad server client is unavailable: {err}"))
         })?;
+        let timeout = deadline.map_or(self.timeout, |d| d.remaining().min(self.timeout));
+        let failure = |err| self.failure(err, timeout);
         let mut resp = client
             .get(&self.url)
             .header(ACCEPT_ENCODING, "identity")
+            .timeout(timeout)
             .send()
             .await
-            .map_err(|err| self.failure(err))?;
+            .map_err(failure)?;
         if !resp.status().is_success() {
             return Err(ApiError::BadGateway(format!(
                 "the ad server answered {}",
@@ -73,7 +78,7 @@ impl AdServer {
             }
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|err| self.failure(err))? {
+        while let Some(chunk) = resp.chunk().await.map_err(failure)? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(ApiError::BadGateway(
                     "the ad server's answer is larger than 1 MiB".into(),
@@ -89,12 +94,12 @@ impl AdServer {
         Ok(body)
     }
 
-    fn failure(&self, err: reqwest::Error) -> ApiError {
+    fn failure(&self, err: reqwest::Error, timeout: Duration) -> ApiError {
         tracing::warn!(error = %err, url = self.url, "ad server request failed");
         if err.is_timeout() {
             ApiError::GatewayTimeout(format!(
                 "the ad server did not answer within {} ms",
-                self.timeout.as_millis()
+                timeout.as_millis()
             ))
         } else {
             ApiError::BadGateway("the ad server could not be reached".into())

@@ -63,9 +63,13 @@ fn error_body(status: StatusCode, message: &str) -> Response {
 pub fn error(err: &ApiError) -> Response {
     let resp = error_body(err.status(), &err.to_string());
     match err {
+        ApiError::Store(cause) if cause.is_transient() => {
+            tracing::error!(error = %cause, "store unavailable");
+            with_header(resp, RETRY_AFTER, RETRY_AFTER_SECONDS)
+        }
         ApiError::Store(cause) => {
             tracing::error!(error = %cause, "store failure");
-            with_header(resp, RETRY_AFTER, RETRY_AFTER_SECONDS)
+            resp
         }
         ApiError::MethodNotAllowed { allow, .. } => with_header(resp, ALLOW, allow),
         _ => resp,
@@ -102,6 +106,9 @@ mod tests {
         let resp = error(&StoreError::Unavailable("down".into()).into());
         assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(resp.headers()[RETRY_AFTER], RETRY_AFTER_SECONDS);
+        let permanent = error(&StoreError::Failed("ValidationException".into()).into());
+        assert_eq!(permanent.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(permanent.headers().get(RETRY_AFTER).is_none());
     }
 
     #[test]

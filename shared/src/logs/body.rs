@@ -1,6 +1,7 @@
 //! `POST /log` bodies: the whole body is validated into a `LogBatch` before anything is stored,
 //! and the request gets an id derived from its JSON, so a client's retry is recognised.
 
+use super::dynamodb::{check_type, check_user};
 use super::exact::canonical;
 use super::keys::order_key;
 use super::Instant;
@@ -61,14 +62,20 @@ impl LogBatch {
                 ),
             ));
         }
+        let user_id = bounded("userId", &user_id, MAX_ID_CHARS)?.to_string();
+        check_user("userId", &user_id)?;
         let actions = actions
             .iter()
             .enumerate()
-            .map(|(i, action)| NewAction::parse(&format!("actions[{i}]"), action))
-            .collect::<Result<_, _>>()?;
+            .map(|(i, action)| {
+                let action = NewAction::parse(&format!("actions[{i}]"), action)?;
+                check_type(&format!("actions[{i}].type"), &action.kind, Some(&user_id))?;
+                Ok(action)
+            })
+            .collect::<Result<_, ApiError>>()?;
         Ok(LogBatch {
             request: request_id(raw)?,
-            user_id: bounded("userId", &user_id, MAX_ID_CHARS)?.to_string(),
+            user_id,
             session_id: bounded("sessionId", &session_id, MAX_ID_CHARS)?.to_string(),
             actions,
         })

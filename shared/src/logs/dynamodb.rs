@@ -15,9 +15,10 @@ use crate::http::cursor::Page;
 use crate::store::dynamodb::{
     n, number, put_all, query_shards, query_up_to, s, string, Client, Item,
 };
+use crate::store::keys::{self, KeyPart};
 use crate::store::merge::{merged_page, ShardedQuery};
 use crate::store::shard_of;
-use crate::StoreError;
+use crate::{ApiError, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use futures_util::stream::{self, TryStreamExt};
@@ -116,7 +117,7 @@ fn daily(item: &Item) -> Result<DailyCount, StoreError> {
     let (day, kind) = key
         .split_at_checked(10)
         .and_then(|(day, rest)| Some((day, rest.strip_prefix('#')?)))
-        .ok_or_else(|| StoreError::Unavailable(format!("rollup key {key} is malformed")))?;
+        .ok_or_else(|| StoreError::Failed(format!("rollup key {key} is malformed")))?;
     Ok(DailyCount {
         day: day.to_string(),
         kind: kind.to_string(),
@@ -137,6 +138,38 @@ fn user_type_key(user: &str, kind: &str) -> AttributeValue {
 /// `ByType`'s partition of one shard of a type's actions.
 fn type_key(kind: &str, shard: usize) -> AttributeValue {
     s(json!([kind, shard]).to_string())
+}
+
+/// Checks, in bytes, the table key made from a user id (`field` names it in the error).
+pub(crate) fn check_user(field: &str, user: &str) -> Result<(), ApiError> {
+    let key = user_key(user);
+    keys::check(
+        field,
+        key.as_s().map_or("", String::as_str),
+        KeyPart::Partition,
+    )
+}
+
+/// Checks, in bytes, every key made from an action type: its `ByType` partition, its rollup
+/// sort key and, with a user, its `ByUserType` partition.
+pub(crate) fn check_type(field: &str, kind: &str, user: Option<&str>) -> Result<(), ApiError> {
+    let widest_shard = SHARDS as usize - 1;
+    let by_type = type_key(kind, widest_shard);
+    keys::check(
+        field,
+        by_type.as_s().map_or("", String::as_str),
+        KeyPart::Partition,
+    )?;
+    keys::check(field, &format!("0000-00-00#{kind}"), KeyPart::Sort)?;
+    if let Some(user) = user {
+        let by_user_type = user_type_key(user, kind);
+        keys::check(
+            field,
+            by_user_type.as_s().map_or("", String::as_str),
+            KeyPart::Partition,
+        )?;
+    }
+    Ok(())
 }
 
 /// The items of a batch: deterministic, so writing them again changes nothing.

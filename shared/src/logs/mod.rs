@@ -44,9 +44,8 @@ impl LogEntry {
         kind: String,
         properties: &str,
     ) -> Result<Self, StoreError> {
-        serde_json::from_str::<&serde_json::value::RawValue>(properties).map_err(|err| {
-            StoreError::Unavailable(format!("stored properties are not JSON: {err}"))
-        })?;
+        serde_json::from_str::<&serde_json::value::RawValue>(properties)
+            .map_err(|err| StoreError::Failed(format!("stored properties are not JSON: {err}")))?;
         Ok(LogEntry {
             user_id,
             session_id,
@@ -94,6 +93,12 @@ impl LogFilter {
             start: start.map(|t| query_time("startTime", t)).transpose()?,
             end: end.map(|t| query_time("endTime", t)).transpose()?,
         };
+        if let Some(user) = &filter.user_id {
+            dynamodb::check_user("userId", user)?;
+        }
+        if let Some(kind) = &filter.kind {
+            dynamodb::check_type("type", kind, filter.user_id.as_deref())?;
+        }
         if let (Some(start), Some(end)) = (&filter.start, &filter.end) {
             if start.utc_key() > end.utc_key() {
                 return Err(ApiError::field("startTime", "must not be after endTime"));

@@ -167,7 +167,7 @@ fn count_attribute(group: AgeGroup) -> String {
 fn group_of(item: &Item) -> Result<AgeGroup, StoreError> {
     let key = optional(item, "group", |v| v.as_s().ok().cloned())?.unwrap_or_default();
     AgeGroup::from_key(&key)
-        .ok_or_else(|| StoreError::Unavailable(format!("stored group {key} is unknown")))
+        .ok_or_else(|| StoreError::Failed(format!("stored group {key} is unknown")))
 }
 
 fn to_item(person: &Person) -> Item {
@@ -200,7 +200,7 @@ fn from_item(item: &Item) -> Result<Person, StoreError> {
     let text = |name| optional(item, name, |v| v.as_s().ok().cloned());
     let graduated = text("graduated")?
         .map(|raw| {
-            date::parse(&raw, time::Date::MAX).map_err(|e| StoreError::Unavailable(e.to_string()))
+            date::parse(&raw, time::Date::MAX).map_err(|e| StoreError::Failed(e.to_string()))
         })
         .transpose()?;
     Ok(Person {

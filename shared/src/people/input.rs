@@ -2,6 +2,7 @@
 //! row. Both end in `Details::new`, so the two paths accept exactly the same people.
 
 use super::{date, Details, PersonId};
+use crate::store::keys::{self, KeyPart};
 use crate::ApiError;
 use serde_json::{Map, Value};
 use time::Date;
@@ -41,6 +42,10 @@ impl Details {
                 "First and Last",
                 "at least one must be non-empty",
             ));
+        }
+        // The last name's key is the partition key of `ByLastName`.
+        if let Some(key) = details.last_key() {
+            keys::check("Last", &key, KeyPart::Partition)?;
         }
         Ok(details)
     }

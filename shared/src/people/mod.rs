@@ -182,9 +182,12 @@ pub async fn list_page(
 
 /// `/ids/lastname/{lastname}`: every matching id, ascending.
 pub async fn ids_by_last_name(store: &dyn PersonStore, raw: &str) -> Result<Vec<u64>, StoreError> {
+    // A key too long to be stored names nobody (and DynamoDB would refuse the Query).
     match last_name_key(raw) {
-        Some(key) => store.ids_by_last_name(&key).await,
-        None => Ok(Vec::new()),
+        Some(key) if key.len() <= crate::store::keys::MAX_PARTITION_KEY_BYTES => {
+            store.ids_by_last_name(&key).await
+        }
+        _ => Ok(Vec::new()),
     }
 }
 

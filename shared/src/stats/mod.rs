@@ -16,26 +16,26 @@ pub const MAX_PATH_BYTES: usize = 1024;
 /// What precedes a counted path in the request path.
 pub const PREFIX: &str = "/api/";
 
-/// A path to count: the raw (still percent-encoded) request path after `/api/`, without
-/// trailing slashes, 1 to 1,024 bytes.
+/// A path to count: the path after `/api/` as API Gateway HTTP APIs hand it to Lambda, that is
+/// percent-decoded (`/api/a%2Fb` and `/api/a/b` are one path), without trailing slashes, 1 to
+/// 1,024 bytes. It is the route's `{proxy+}` parameter, which API Gateway decodes (and the
+/// local API too), never the request URI: `lambda_http` re-parses the decoded `rawPath`, so a
+/// decoded `?` would cut it short there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountedPath(String);
 
 impl CountedPath {
-    /// Takes the counted part of a raw request path such as `/api/a/b/`.
-    pub fn from_request_path(raw: &str) -> Result<Self, ApiError> {
-        let counted = raw
-            .strip_prefix(PREFIX)
-            .unwrap_or_default()
-            .trim_end_matches('/');
+    /// Takes the counted part of a decoded `{proxy+}` parameter such as `a/b/`.
+    pub fn from_proxy(proxy: &str) -> Result<Self, ApiError> {
+        let counted = proxy.trim_end_matches('/');
         if counted.is_empty() {
             return Err(ApiError::NotFound(format!(
-                "path: nothing to count in {raw}; ask for {PREFIX}<path>"
+                "path: nothing to count in {PREFIX}{proxy}; ask for {PREFIX}<path>"
             )));
         }
         if counted.len() > MAX_PATH_BYTES {
             return Err(ApiError::UriTooLong(format!(
-                "path: is {} bytes; at most {MAX_PATH_BYTES} are counted",
+                "path: is {} bytes once percent-decoded; at most {MAX_PATH_BYTES} are counted",
                 counted.len()
             )));
         }
@@ -100,31 +100,34 @@ pub async fn ranking_page(
 mod tests {
     use super::*;
 
-    fn counted(raw: &str) -> Result<String, ApiError> {
-        CountedPath::from_request_path(raw).map(|p| p.as_str().to_string())
+    fn counted(proxy: &str) -> Result<String, ApiError> {
+        CountedPath::from_proxy(proxy).map(|p| p.as_str().to_string())
     }
 
     #[test]
-    fn the_counted_path_is_raw_without_trailing_slashes() {
-        assert_eq!(counted("/api/a/b/").unwrap(), "a/b");
-        assert_eq!(counted("/api/a/b").unwrap(), "a/b");
-        assert_eq!(counted("/api/a//").unwrap(), "a");
-        assert_eq!(counted("/api/A%20b").unwrap(), "A%20b");
-        assert_eq!(counted("/api//x").unwrap(), "/x");
+    fn the_counted_path_is_the_decoded_proxy_without_trailing_slashes() {
+        assert_eq!(counted("a/b/").unwrap(), "a/b");
+        assert_eq!(counted("a/b").unwrap(), "a/b");
+        assert_eq!(counted("a//").unwrap(), "a");
+        assert_eq!(counted("A b?c").unwrap(), "A b?c");
+        assert_eq!(counted("/x").unwrap(), "/x");
     }
 
     #[test]
-    fn nothing_after_the_prefix_is_404() {
-        for raw in ["/api/", "/api//", "/api", "/other/x"] {
-            assert!(matches!(counted(raw), Err(ApiError::NotFound(_))), "{raw}");
+    fn nothing_but_slashes_is_404() {
+        for proxy in ["/", "//", ""] {
+            assert!(
+                matches!(counted(proxy), Err(ApiError::NotFound(_))),
+                "{proxy}"
+            );
         }
     }
 
     #[test]
     fn paths_over_1024_bytes_are_414_naming_the_path() {
-        let ok = format!("/api/{}", "x".repeat(MAX_PATH_BYTES));
+        let ok = "x".repeat(MAX_PATH_BYTES);
         assert_eq!(counted(&ok).unwrap().len(), MAX_PATH_BYTES);
-        let long = format!("/api/{}/", "x".repeat(MAX_PATH_BYTES + 1));
+        let long = format!("{}/", "é".repeat(MAX_PATH_BYTES / 2 + 1));
         let err = counted(&long).unwrap_err();
         assert!(matches!(err, ApiError::UriTooLong(_)));
         assert!(err.to_string().starts_with("path: "), "{err}");

@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::{TimeoutConfig, TimeoutConfigBuilder};
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::config::Credentials;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
@@ -74,13 +75,54 @@ pub async fn client(config: &Config) -> Client {
     Client::new(&loader.load().await)
 }
 
-impl<E, R> From<SdkError<E, R>> for StoreError
+/// DynamoDB error codes worth retrying: the request was throttled, or DynamoDB failed
+/// inside (every 5xx is retryable too). Every other 4xx (`ValidationException`,
+/// `ResourceNotFoundException`, `AccessDeniedException`, ...) fails again if resent. See
+/// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
+const TRANSIENT_CODES: &[&str] = &[
+    THROTTLING_CODES[0],
+    THROTTLING_CODES[1],
+    THROTTLING_CODES[2],
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+    "LimitExceededException",
+];
+
+/// The codes of a request DynamoDB refused for its rate, before applying anything.
+const THROTTLING_CODES: [&str; 3] = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+];
+
+/// The one classification of SDK errors: timeouts, lost connections, unreadable responses,
+/// throttling and 5xx are transient (503); anything else DynamoDB said is permanent (500).
+impl<E> From<SdkError<E, HttpResponse>> for StoreError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
 {
-    fn from(err: SdkError<E, R>) -> Self {
-        StoreError::Unavailable(DisplayErrorContext(&err).to_string())
+    fn from(err: SdkError<E, HttpResponse>) -> Self {
+        let transient = match &err {
+            SdkError::TimeoutError(_)
+            | SdkError::DispatchFailure(_)
+            | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(service) => {
+                service.raw().status().is_server_error()
+                    || service
+                        .err()
+                        .code()
+                        .is_some_and(|code| TRANSIENT_CODES.contains(&code))
+            }
+            _ => false,
+        };
+        let message = DisplayErrorContext(&err).to_string();
+        if transient {
+            StoreError::Unavailable(message)
+        } else {
+            StoreError::Failed(message)
+        }
     }
 }
 
@@ -127,7 +169,7 @@ pub(crate) async fn batch_get(
             .set_keys(Some(pending))
             .consistent_read(true)
             .build()
-            .map_err(|err| StoreError::Unavailable(err.to_string()))?;
+            .map_err(|err| StoreError::Failed(err.to_string()))?;
         let out = client
             .batch_get_item()
             .request_items(table, request)
@@ -171,7 +213,7 @@ pub(crate) async fn put_all(
             .set_item(Some(item))
             .build()
             .map(|put| WriteRequest::builder().put_request(put).build())
-            .map_err(|err| StoreError::Unavailable(err.to_string()))
+            .map_err(|err| StoreError::Failed(err.to_string()))
     });
     let mut batches = Vec::new();
     loop {
@@ -319,14 +361,14 @@ pub(crate) async fn query_shards(
     let mut results = vec![Vec::new(); shards as usize];
     while let Some(joined) = tasks.join_next().await {
         let (shard, items) =
-            joined.map_err(|err| StoreError::Unavailable(format!("shard query: {err}")))?;
+            joined.map_err(|err| StoreError::Failed(format!("shard query: {err}")))?;
         results[shard as usize] = items?;
     }
     Ok(results)
 }
 
 fn malformed(name: &str) -> StoreError {
-    StoreError::Unavailable(format!(
+    StoreError::Failed(format!(
         "item attribute {name} is missing or has the wrong type"
     ))
 }
@@ -379,6 +421,9 @@ pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_dynamodb::error::ErrorMetadata;
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+    use aws_smithy_types::body::SdkBody;
 
     #[test]
     fn backoff_is_half_its_ceiling_plus_a_random_part_up_to_the_rest() {
@@ -398,5 +443,22 @@ mod tests {
         assert_eq!(start.get("id"), Some(&s("alice")));
         assert_eq!(start.get("shard"), Some(&n(3)));
         assert_eq!(start.get("count"), Some(&n(7)));
+    }
+
+
+    fn service_error(status: u16, code: &str) -> StoreError {
+        let err = GetItemError::generic(ErrorMetadata::builder().code(code).build());
+        let status = status.try_into().expect("a status code");
+        SdkError::service_error(err, HttpResponse::new(status, SdkBody::empty())).into()
+    }
+
+    #[test]
+    fn throttling_and_server_errors_are_transient_validation_is_permanent() {
+        assert!(service_error(400, "ThrottlingException").is_transient());
+        assert!(service_error(400, "ProvisionedThroughputExceededException").is_transient());
+        assert!(service_error(500, "InternalServerError").is_transient());
+        assert!(service_error(503, "Whatever").is_transient());
+        assert!(!service_error(400, "ValidationException").is_transient());
+        assert!(!service_error(400, "ResourceNotFoundException").is_transient());
     }
 }

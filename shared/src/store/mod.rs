@@ -1,6 +1,7 @@
 //! What the storage adapters of every service share, one module per engine.
 
 pub mod dynamodb;
+pub(crate) mod keys;
 pub(crate) mod merge;
 #[cfg(feature = "embedded")]
 pub(crate) mod sqlite;

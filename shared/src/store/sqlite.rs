@@ -9,9 +9,17 @@ use std::sync::{Arc, Mutex};
 /// The file, inside the data directory, that holds every service's tables.
 pub const FILE_NAME: &str = "tally.sqlite3";
 
+/// Busy, locked, I/O and full-disk errors may pass; any other SQLite error is permanent.
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
-        StoreError::Unavailable(format!("sqlite: {err}"))
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, DiskFull, SystemIoFailure};
+        let message = format!("sqlite: {err}");
+        match err.sqlite_error_code() {
+            Some(DatabaseBusy | DatabaseLocked | DiskFull | SystemIoFailure) => {
+                StoreError::Unavailable(message)
+            }
+            _ => StoreError::Failed(message),
+        }
     }
 }
 
@@ -25,7 +33,7 @@ impl Sqlite {
     /// Opens (creating if needed) the database in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|err| {
-            StoreError::Unavailable(format!("data directory {}: {err}", dir.display()))
+            StoreError::Failed(format!("data directory {}: {err}", dir.display()))
         })?;
         let conn = Connection::open(dir.join(FILE_NAME))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -83,7 +91,7 @@ impl Sqlite {
         let mut conn = self
             .conn
             .lock()
-            .map_err(|_| StoreError::Unavailable("sqlite connection poisoned".into()))?;
+            .map_err(|_| StoreError::Failed("sqlite connection poisoned".into()))?;
         Ok(work(&mut conn)?)
     }
 
@@ -96,6 +104,6 @@ impl Sqlite {
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.with(work))
             .await
-            .map_err(|err| StoreError::Unavailable(format!("sqlite task: {err}")))?
+            .map_err(|err| StoreError::Failed(format!("sqlite task: {err}")))?
     }
 }

@@ -6,6 +6,7 @@ pub mod pages;
 pub(crate) mod sqlite;
 
 use crate::http::cursor::{Page, PageRequest};
+use crate::store::keys::{self, KeyPart};
 use crate::{ApiError, StoreError};
 use async_trait::async_trait;
 use serde::Serialize;
@@ -32,6 +33,8 @@ impl VisitId {
                 "must not contain control characters",
             ));
         }
+        // The id is the sort key of `ByShard`.
+        keys::check(field, raw, KeyPart::Sort)?;
         Ok(VisitId(raw.to_string()))
     }
 

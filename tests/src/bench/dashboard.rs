@@ -44,8 +44,7 @@ pub async fn measure(dir: &std::path::Path) -> RenderTime {
 
 async fn seed(state: &AppState) {
     for i in 0..PATHS {
-        let path =
-            CountedPath::from_request_path(&format!("/api/bench/{}/{i}", i % 97)).expect("path");
+        let path = CountedPath::from_proxy(&format!("bench/{}/{i}", i % 97)).expect("path");
         state.stats.increment(&path).await.expect("count path");
     }
     let today = date::today();
