@@ -34,6 +34,7 @@ macro_rules! engine_module {
 mod admin;
 mod ads;
 mod ads_store;
+mod aws_path;
 mod browser;
 mod contract;
 mod dashboard;

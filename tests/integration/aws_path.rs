@@ -1,0 +1,125 @@
+//! The request path as it is in AWS (issue 17): each finding checked in-process, through the
+//! local API, and on the Lambda path, where each real function binary gets the payload 2.0
+//! event API Gateway builds (`tally_tests::lambda_call`). Both run on the same fresh tables of
+//! the test DynamoDB server.
+
+use serde_json::json;
+use tally::store::dynamodb::TableNames;
+use tally::AppState;
+use tally_tests::lambda_call::{call, function_env, LambdaRequest};
+use tally_tests::{assert_error, Api, DynamoTables, Reply};
+
+/// The local API and the functions' environment, on the same fresh tables.
+async fn both_paths() -> (Api, Vec<(&'static str, String)>) {
+    let tables = DynamoTables::create().await;
+    let env = function_env(&tables);
+    (Api::serve(tables.state()).await, env)
+}
+
+/// Sends `req` on the Lambda path to the function API Gateway would pick.
+async fn lambda(req: &LambdaRequest, env: &[(&str, String)]) -> Reply {
+    call(req.function(), req, env).await.reply
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2_mib_body_is_413_and_counts_nothing_on_both_paths() {
+    let (api, env) = both_paths().await;
+    let big = vec![b'a'; 2 * 1024 * 1024];
+    let local = api
+        .send(api.client.post(api.url("/counters/big")).body(big.clone()))
+        .await;
+    assert_error(&local, 413, "1 MiB");
+    let req = LambdaRequest::new("POST", "/counters/big").body(big);
+    assert_eq!(req.function(), "visits-increment");
+    assert_error(&lambda(&req, &env).await, 413, "1 MiB");
+    assert_error(&api.get("/counters/big").await, 404, "never been counted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trailing_slash_paths_reaching_the_fallback_answer_as_their_route() {
+    let (api, mut env) = both_paths().await;
+    assert_eq!(api.post("/counters/seen").await.status, 200);
+    env.push(("TALLY_SELF_URL", api.base.clone()));
+    let stats = LambdaRequest::new("GET", "/stats/");
+    let reply = call("fallback", &stats, &env).await.reply;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(reply.json().is_array());
+    let selftest = LambdaRequest::new("POST", "/test/2/");
+    let reply = call("fallback", &selftest, &env).await.reply;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["requested"], 2);
+    let wrong = call("fallback", &LambdaRequest::new("GET", "/test/2/"), &env).await;
+    assert_error(&wrong.reply, 405, "GET");
+    // Other near misses are 404 on both paths, whichever function API Gateway picks.
+    let near_miss = LambdaRequest::new("POST", "/counters/seen/");
+    assert_eq!(near_miss.function(), "fallback");
+    assert_error(&lambda(&near_miss, &env).await, 404, "no route");
+    assert_error(&api.post("/counters/seen/").await, 404, "no route");
+    assert_eq!(api.get("/stats/").await.status, 200);
+    assert_eq!(api.get("/counters/seen").await.json()["count"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counted_path_is_the_decoded_path_on_both_paths() {
+    let (api, env) = both_paths().await;
+    let first = api.get("/api/a%2Fb").await;
+    assert_eq!(first.json(), json!({"path": "a/b", "count": 1}));
+    let second = api.get("/api/a/b/").await;
+    assert_eq!(second.json(), json!({"path": "a/b", "count": 2}));
+    let question = api.get("/api/a%3Fb").await;
+    assert_eq!(question.json(), json!({"path": "a?b", "count": 1}));
+    let req = LambdaRequest::new("GET", "/api/a%3Fb?x=1");
+    let reply = lambda(&req, &env).await;
+    assert_eq!(
+        reply.json(),
+        json!({"path": "a?b", "count": 2}),
+        "{}",
+        reply.text()
+    );
+    let reply = lambda(&LambdaRequest::new("GET", "/api/a%2Fb/"), &env).await;
+    assert_eq!(reply.json(), json!({"path": "a/b", "count": 3}));
+    // 1,024 bytes once decoded, though 3,072 on the wire; one more is 414.
+    let long = api.get(&format!("/api/{}", "%41".repeat(1024))).await;
+    assert_eq!(long.json()["path"], "A".repeat(1024));
+    let too_long = api.get(&format!("/api/{}", "%41".repeat(1025))).await;
+    assert_error(&too_long, 414, "path: ");
+    let too_long = LambdaRequest::new("GET", &format!("/api/{}", "%41".repeat(1025)));
+    assert_error(&lambda(&too_long, &env).await, 414, "path: ");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_too_long_in_bytes_is_400_before_anything_is_counted_on_both_paths() {
+    let (api, env) = both_paths().await;
+    // 255 characters (the contract allows 256), but `sdk#<version>#<k>` is over 1,024 bytes.
+    let version = "%F0%9F%98%80".repeat(255);
+    let query = format!("sdk_version={version}&session_id=s&platform=p&username=u&country_code=c");
+    let local = api.get(&format!("/impression?{query}")).await;
+    assert_error(&local, 400, "sdk_version: is too long");
+    let req = LambdaRequest::new("GET", &format!("/impression?{query}"));
+    assert_error(&lambda(&req, &env).await, 400, "sdk_version: is too long");
+    let ad = LambdaRequest::new("GET", &format!("/ad?{query}"));
+    assert_error(&lambda(&ad, &env).await, 400, "sdk_version: is too long");
+    assert_error(&api.get("/statistics?username=u").await, 404, "not found");
+    let stats = api.get(&format!("/statistics?sdk={version}")).await;
+    assert_error(&stats, 400, "sdk: is too long");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_store_error_is_a_500_without_retry_after_on_both_paths() {
+    let tables = DynamoTables::create().await;
+    let mut env = function_env(&tables);
+    env.retain(|(name, _)| *name != "VISITS_TABLE");
+    env.push(("VISITS_TABLE", "no-such-table".to_string()));
+    let names = TableNames {
+        visits: "no-such-table".into(),
+        ..tables.names.clone()
+    };
+    let api = Api::serve(AppState::dynamodb(tables.client.clone(), &names)).await;
+    for reply in [
+        api.get("/counters/x").await,
+        lambda(&LambdaRequest::new("GET", "/counters/x"), &env).await,
+    ] {
+        assert_error(&reply, 500, "internal error");
+        assert_eq!(reply.header("retry-after"), None);
+    }
+}
