@@ -4,10 +4,9 @@
 //! the test DynamoDB server.
 
 use serde_json::json;
-use tally::store::dynamodb::TableNames;
-use tally::AppState;
+use tally::config::TableNames;
 use tally_tests::lambda_call::{call, function_env, LambdaRequest};
-use tally_tests::{assert_error, Api, DynamoTables, Reply};
+use tally_tests::{assert_error, dynamodb_state_on, Api, DynamoTables, Reply};
 
 /// The local API and the functions' environment, on the same fresh tables.
 async fn both_paths() -> (Api, Vec<(&'static str, String)>) {
@@ -114,7 +113,7 @@ async fn a_permanent_store_error_is_a_500_without_retry_after_on_both_paths() {
         visits: "no-such-table".into(),
         ..tables.names.clone()
     };
-    let api = Api::serve(AppState::dynamodb(tables.client.clone(), &names)).await;
+    let api = Api::serve(dynamodb_state_on(tables.client.clone(), names)).await;
     for reply in [
         api.get("/counters/x").await,
         lambda(&LambdaRequest::new("GET", "/counters/x"), &env).await,
