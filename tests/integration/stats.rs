@@ -262,6 +262,6 @@ on_every_engine!(
     self_test_of_1000_answers_in_time_and_stats_grow_by_its_paths,
     self_test_sizes_outside_1_to_10000_are_400_and_send_nothing;
     lambda:
-    api_counts_the_raw_path_without_trailing_slashes_or_query,
+    api_counts_the_decoded_path_without_trailing_slashes_or_query,
     paths_over_1024_bytes_are_414_and_count_nothing,
 );

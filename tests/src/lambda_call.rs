@@ -167,7 +167,13 @@ pub async fn call_within(
     env: &[(&str, String)],
     timeout: Duration,
 ) -> Answer {
-    let run = invoke_cold_within(&crate::bin_dir().join(function), &req.event_for(function), env, timeout).await;
+    let run = invoke_cold_within(
+        &crate::bin_dir().join(function),
+        &req.event_for(function),
+        env,
+        timeout,
+    )
+    .await;
     Answer::from(run)
 }
 
