@@ -445,7 +445,6 @@ mod tests {
         assert_eq!(start.get("count"), Some(&n(7)));
     }
 
-
     fn service_error(status: u16, code: &str) -> StoreError {
         let err = GetItemError::generic(ErrorMetadata::builder().code(code).build());
         let status = status.try_into().expect("a status code");
