@@ -198,3 +198,49 @@ fn every_route_of_the_contract_is_served() {
     }
     assert!(found >= 20, "only {found} routes read from the contract");
 }
+
+/// Issue 12 of the hardening issue (13): every route that writes can be closed by one
+/// parameter (`WriteAuthorization`: IAM or a JWT authorizer, default open) and has its own
+/// throttle below the stage's; the costly ones lower still; the cursor key has no default.
+#[test]
+fn every_writing_route_can_be_closed_and_is_throttled_by_its_cost() {
+    let template = yaml(&repo_file("template.yaml"));
+    let api = &template["Resources"]["Api"]["Properties"];
+    let params = &template["Parameters"];
+    let default = |name: &str| params[name]["Default"].as_u64().expect(name);
+    let routes = api["RouteSettings"].as_mapping().expect("RouteSettings");
+    let rate = |key: &str| {
+        let value = &routes[key]["ThrottlingRateLimit"];
+        value.as_u64().unwrap_or_else(|| match value {
+            Value::Tagged(tagged) => default(tagged.value.as_str().expect("!Ref")),
+            other => panic!("{key}: {other:?}"),
+        })
+    };
+    let stage = default("ThrottlingRateLimit");
+    for route in ROUTES {
+        let writes = route.method == "POST" || COUNTING_GETS.contains(&route.function);
+        if !writes {
+            continue;
+        }
+        let key = format!("{} {}", route.method, route.path);
+        assert!(rate(&key) < stage, "{key} throttled below the stage");
+        if route.function == "stats-test" {
+            continue; // always IAM, in its event
+        }
+        let method = route.method.to_ascii_lowercase();
+        let security = &api["DefinitionBody"]["paths"][route.path][method.as_str()]["security"];
+        let text = format!("{security:?}");
+        for needle in ["JwtWrites", "WriteJwt", "IamWrites", "AWS_IAM"] {
+            assert!(text.contains(needle), "{key}: {text}");
+        }
+    }
+    assert!(rate("POST /log") < rate("POST /counters/{id}"));
+    assert!(rate("POST /test/{n}") <= rate("POST /log"));
+    assert_eq!(
+        params["WriteAuthorization"]["Default"].as_str(),
+        Some("none")
+    );
+    let secret = &params["CursorSecret"];
+    assert_eq!(secret["NoEcho"].as_bool(), Some(true));
+    assert!(secret.get("Default").is_none(), "no built-in cursor key");
+}

@@ -314,6 +314,27 @@ async fn the_ad_route_never_passes_on_empty_or_encoded_bodies(engine: Engine) {
     }
 }
 
+/// Item 12: one anonymous `POST /log` costs at most `MAX_WRITE_UNITS`, counting the bytes of
+/// its properties, not only its actions; over that it is a 400 and nothing is stored.
+async fn a_log_request_costs_at_most_its_write_unit_budget(engine: Engine) {
+    let api = Api::on(engine).await;
+    let body = |bytes: usize| {
+        let action = json!({"time": "2024-01-01T00:00:00Z", "type": "T",
+            "properties": {"p": "x".repeat(bytes)}});
+        json!({"userId": "u".repeat(256), "sessionId": "s".repeat(256),
+            "actions": vec![action; 1000]})
+    };
+    let reply = api.post_json("/log", &body(800)).await;
+    assert_error(
+        &reply,
+        400,
+        "actions: storing these would cost 12002 write units",
+    );
+    assert_eq!(api.get("/log?limit=1").await.json()["result"], json!([]));
+    let fits = api.post_json("/log", &body(10)).await;
+    assert_eq!(fits.json(), json!({"success": true, "stored": 1000}));
+}
+
 on_every_engine!(
     unreadable_content_types_are_415_and_store_nothing,
     values_that_do_not_decode_to_utf8_are_400_and_never_merge,
@@ -324,7 +345,8 @@ on_every_engine!(
     methods_are_case_sensitive,
     cursors_are_opaque_and_other_keys_are_400,
     the_self_test_never_follows_the_host_header,
-    the_ad_route_never_passes_on_empty_or_encoded_bodies;
+    the_ad_route_never_passes_on_empty_or_encoded_bodies,
+    a_log_request_costs_at_most_its_write_unit_budget;
     lambda:
     unreadable_content_types_are_415_and_store_nothing,
     methods_are_case_sensitive,
