@@ -39,7 +39,7 @@ pub fn function_timeout(function: &str) -> Option<std::time::Duration> {
             .flat_map(|r| r.values());
         functions
             .filter_map(|r| {
-                let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str()?;
+                let binary = function_binary(r)?;
                 let timeout = r["Properties"]["Timeout"].as_u64().or(global)?;
                 Some((binary.to_string(), timeout))
             })
