@@ -2,6 +2,7 @@
 //! on the embedded store or on a DynamoDB endpoint whose tables it creates from `template.yaml`.
 
 pub mod admin;
+pub mod conn;
 pub mod lambda;
 pub mod people;
 pub mod schema;

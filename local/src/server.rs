@@ -1,19 +1,18 @@
 //! An HTTP/1.1 server that turns each request into the event API Gateway would send, routes it
 //! as API Gateway would, and calls the function's handler in-process.
 
+use crate::conn::{BODY_TIMEOUT, HEADER_TIMEOUT};
 use crate::schema::function_timeout;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, RequestExt};
 use percent_encoding::percent_decode_str;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tally::deadline::DEFAULT_TIMEOUT;
 use tally::http::request::parse_query;
 use tally::http::response::{error, text, Response};
@@ -28,8 +27,29 @@ use tokio::net::TcpListener;
 pub const OPENAPI: &str = include_str!("../../openapi.yaml");
 pub const OPENAPI_PATH: &str = "/openapi.yaml";
 
+/// How long a client may take to send a request's headers and its body.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub headers: Duration,
+    pub body: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            headers: HEADER_TIMEOUT,
+            body: BODY_TIMEOUT,
+        }
+    }
+}
+
 /// Serves the API on `listener` until the task is dropped.
 pub async fn serve(listener: TcpListener, state: Arc<AppState>) {
+    serve_with(listener, state, Limits::default()).await;
+}
+
+/// Serves the API on `listener` with these time limits until the task is dropped.
+pub async fn serve_with(listener: TcpListener, state: Arc<AppState>, limits: Limits) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -41,13 +61,8 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>) {
         };
         let state = Arc::clone(&state);
         tokio::spawn(async move {
-            let service = service_fn(move |req| answer(Arc::clone(&state), req));
-            if let Err(err) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(error = %err, "connection ended");
-            }
+            let service = service_fn(move |req| answer(Arc::clone(&state), req, limits.body));
+            crate::conn::serve(stream, service, limits.headers).await;
         });
     }
 }
@@ -55,11 +70,12 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>) {
 async fn answer(
     state: Arc<AppState>,
     req: hyper::Request<Incoming>,
+    body_timeout: Duration,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let started = Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
-    let resp = match into_event(req).await {
+    let resp = match into_event(req, body_timeout).await {
         Ok(event) => route(state, event).await,
         Err(err) => error(&err),
     };
@@ -104,10 +120,18 @@ async fn read_body(mut body: Incoming) -> Result<Vec<u8>, ApiError> {
     Ok(bytes)
 }
 
-/// Reads the body (at most 1 MiB) and makes the event of the request.
-async fn into_event(req: hyper::Request<Incoming>) -> Result<Request, ApiError> {
+/// Reads the body (at most 1 MiB, within `timeout`: a client that stops sending gets a 408
+/// rather than holding the connection) and makes the event of the request.
+async fn into_event(req: hyper::Request<Incoming>, timeout: Duration) -> Result<Request, ApiError> {
     let (parts, body) = req.into_parts();
-    let bytes = read_body(body).await?;
+    let bytes = tokio::time::timeout(timeout, read_body(body))
+        .await
+        .map_err(|_| {
+            ApiError::RequestTimeout(format!(
+                "body: not received within {} s",
+                timeout.as_secs_f64()
+            ))
+        })??;
     Ok(event(parts, bytes))
 }
 

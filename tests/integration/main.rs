@@ -45,6 +45,7 @@ mod exactness;
 mod faults;
 mod fuzz;
 mod hardening;
+mod http_server;
 mod lambda;
 mod logs;
 mod logs_store;

@@ -12,9 +12,7 @@ use container::{Launch, Output};
 use gateway::{Incoming, Response, Route};
 use http_body_util::BodyExt;
 use hyper::body::Bytes;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use pool::Pool;
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -164,12 +162,7 @@ pub async fn serve(listener: TcpListener, mode: Arc<LambdaMode>) {
                     Ok::<_, Infallible>(resp)
                 }
             });
-            if let Err(err) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(error = %err, "connection ended");
-            }
+            crate::conn::serve(stream, service, crate::conn::HEADER_TIMEOUT).await;
         });
     }
 }
