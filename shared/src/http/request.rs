@@ -83,9 +83,15 @@ pub fn body_bytes(req: &Request) -> Result<&[u8], ApiError> {
 /// The media type of the request without parameters, lower-cased; `None` when absent. A
 /// value that is not visible ASCII cannot be read, and is a 415 rather than "absent".
 fn media_type(req: &Request) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(CONTENT_TYPE) else {
+    let mut values = req.headers().get_all(CONTENT_TYPE).iter();
+    let Some(value) = values.next() else {
         return Ok(None);
     };
+    if values.next().is_some() {
+        return Err(ApiError::UnsupportedMediaType(
+            "Content-Type: sent more than once; send one".into(),
+        ));
+    }
     let value = value.to_str().map_err(|_| {
         ApiError::UnsupportedMediaType(
             "Content-Type: is not visible ASCII; send application/json or no Content-Type".into(),
@@ -242,5 +248,13 @@ mod tests {
                 Err(ApiError::UnsupportedMediaType(_))
             ));
         }
+        let mut twice = request(Some("application/json"), b"{}");
+        twice
+            .headers_mut()
+            .append(CONTENT_TYPE, "text/plain".parse().expect("header"));
+        assert!(matches!(
+            json_object(&twice),
+            Err(ApiError::UnsupportedMediaType(_))
+        ));
     }
 }
