@@ -26,7 +26,9 @@ pub fn run(handler: BoxedHandler) -> Result<(), Error> {
         .enable_all()
         .build()?
         .block_on(async move {
-            lambda_runtime::tracing::init_default_subscriber();
+            // Read twice: first for the log settings, then with the logs on, so that an
+            // unusable setting is logged.
+            crate::logging::init(&Config::from_env());
             let config = Config::from_env();
             let metrics = metrics_cloudwatch_embedded::Builder::new()
                 .cloudwatch_namespace(NAMESPACE)

@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod fallback;
 pub mod invoke;
 pub mod lambda;
+pub mod logging;
 pub mod logs;
 pub mod people;
 pub mod routes;

@@ -83,13 +83,24 @@ settings! {
     lambda_concurrency: usize = "TALLY_LAMBDA_CONCURRENCY", number(1000, 1..=10_000);
     /// The function's name, set by Lambda: the `Function` dimension of metrics (default `local`).
     function_name: String = "AWS_LAMBDA_FUNCTION_NAME", text("local");
-    /// Set: the AWS SDK's credentials. Unset with `DYNAMODB_ENDPOINT`: dummy credentials.
-    aws_access_key: bool = "AWS_ACCESS_KEY_ID", present;
-    /// Set: the AWS SDK's region. Unset (with `AWS_DEFAULT_REGION`) with `DYNAMODB_ENDPOINT`:
+    /// The DynamoDB client's credentials (set by Lambda, with the secret key and session
+    /// token below). Unset with `DYNAMODB_ENDPOINT`: dummy credentials.
+    aws_access_key: Option<String> = "AWS_ACCESS_KEY_ID", optional;
+    /// The secret of `AWS_ACCESS_KEY_ID`.
+    aws_secret_key: Option<String> = "AWS_SECRET_ACCESS_KEY", optional;
+    /// The session token of temporary credentials (Lambda's execution role).
+    aws_session_token: Option<String> = "AWS_SESSION_TOKEN", optional;
+    /// The DynamoDB client's region (set by Lambda). Unset (with `AWS_DEFAULT_REGION`):
     /// `us-east-1`.
-    aws_region: bool = "AWS_REGION", present;
-    /// The AWS SDK's fallback region variable; see `AWS_REGION`.
-    aws_default_region: bool = "AWS_DEFAULT_REGION", present;
+    aws_region: Option<String> = "AWS_REGION", optional;
+    /// The fallback region variable; see `AWS_REGION`.
+    aws_default_region: Option<String> = "AWS_DEFAULT_REGION", optional;
+    /// The functions' log level (Lambda's advanced logging controls; default `INFO`).
+    lambda_log_level: Option<String> = "AWS_LAMBDA_LOG_LEVEL", optional;
+    /// The functions' log level when `AWS_LAMBDA_LOG_LEVEL` is unset (a level, no filters).
+    rust_log: Option<String> = "RUST_LOG", optional;
+    /// `JSON`: the functions log JSON lines (Lambda's JSON log format); otherwise text.
+    lambda_log_format: Option<String> = "AWS_LAMBDA_LOG_FORMAT", optional;
 }
 
 impl Config {
@@ -122,11 +133,6 @@ fn text(default: &'static str) -> impl Fn(&str, Option<String>) -> String {
 fn optional(_name: &str, raw: Option<String>) -> Option<String> {
     raw.map(|raw| raw.trim().to_string())
         .filter(|raw| !raw.is_empty())
-}
-
-/// Whether the variable is set at all.
-fn present(_name: &str, raw: Option<String>) -> bool {
-    raw.is_some()
 }
 
 /// The value parsed as a number in `range`; otherwise `default` (a set but unusable value is

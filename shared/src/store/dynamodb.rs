@@ -10,7 +10,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::{TimeoutConfig, TimeoutConfigBuilder};
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
@@ -41,38 +41,61 @@ pub(crate) fn write_once() -> aws_sdk_dynamodb::config::Builder {
         .timeout_config(timeouts().disable_operation_attempt_timeout().build())
 }
 
-/// The SDK's default chain (credentials, region and endpoint from the environment, profiles,
-/// SSO where the binary enables aws-config's `sso` feature) with Tally's timeouts and retries.
-pub fn loader() -> aws_config::ConfigLoader {
-    let timeouts = timeouts()
-        .operation_attempt_timeout(Duration::from_secs(2))
-        .build();
-    aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
+/// Builds the client once per container: for AWS, or for the DynamoDB-protocol server at
+/// `DYNAMODB_ENDPOINT`. Credentials and region come from the settings, which in Lambda hold
+/// what Lambda sets for the execution role (`AWS_ACCESS_KEY_ID`, ..., `AWS_REGION`): the
+/// first source aws-config's default chain would take there anyway, without linking that
+/// chain (profiles, SSO, STS, IMDS, ECS) into every function. Without credentials and with an
+/// endpoint: dummy ones; without a region: `us-east-1`.
+/// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+pub async fn client(config: &Config) -> Client {
+    let region = config
+        .aws_region
+        .clone()
+        .or_else(|| config.aws_default_region.clone())
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let credentials = match (&config.aws_access_key, &config.aws_secret_key) {
+        (Some(key), Some(secret)) => Some(Credentials::new(
+            key,
+            secret,
+            config.aws_session_token.clone(),
+            None,
+            "environment",
+        )),
+        _ => config
+            .dynamodb_endpoint
+            .as_ref()
+            .map(|_| Credentials::new("local", "local", None, None, "tally-local")),
+    };
+    let mut sdk = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .timeout_config(call_timeouts())
+        .retry_config(retries());
+    sdk.set_credentials_provider(credentials.map(SharedCredentialsProvider::new));
+    sdk.set_endpoint_url(config.dynamodb_endpoint.clone());
+    Client::from_conf(sdk.build())
 }
 
-/// Builds the client once per container: for AWS, or for the DynamoDB-protocol server at
-/// `DYNAMODB_ENDPOINT` (with dummy credentials and a default region when the environment
-/// configures none).
-pub async fn client(config: &Config) -> Client {
-    let mut loader = loader();
-    if let Some(endpoint) = &config.dynamodb_endpoint {
-        loader = loader.endpoint_url(endpoint);
-        if !config.aws_access_key {
-            loader = loader.credentials_provider(Credentials::new(
-                "local",
-                "local",
-                None,
-                None,
-                "tally-local",
-            ));
-        }
-        if !config.aws_region && !config.aws_default_region {
-            loader = loader.region(Region::new("us-east-1"));
-        }
-    }
-    Client::new(&loader.load().await)
+/// The SDK's default chain (credentials, region and endpoint from the environment, profiles,
+/// SSO where the binary enables aws-config's `sso` feature) with Tally's timeouts and retries:
+/// what an admin command on a laptop uses (`tally-local import-people --stack`).
+pub fn loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(call_timeouts())
+        .retry_config(retries())
+}
+
+/// Every client's timeouts: `timeouts`, and 2 s per attempt.
+fn call_timeouts() -> TimeoutConfig {
+    timeouts()
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .build()
+}
+
+/// Every client's retries: standard, 3 attempts.
+fn retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(3)
 }
 
 /// DynamoDB error codes worth retrying: the request was throttled, or DynamoDB failed
