@@ -122,3 +122,71 @@ async fn a_permanent_store_error_is_a_500_without_retry_after_on_both_paths() {
         assert_eq!(reply.header("retry-after"), None);
     }
 }
+
+/// `n` actions of about 16 KiB of `properties` each, mostly quotes (which Lambda's response
+/// escapes once more), posted for user `u` in bodies under 1 MiB.
+async fn post_heavy_actions(api: &Api, n: usize) {
+    let quotes = vec![""; 5400];
+    let mut sent = 0;
+    while sent < n {
+        let batch = (n - sent).min(55);
+        let actions: Vec<serde_json::Value> = (sent..sent + batch)
+            .map(|i| {
+                let time = format!("2026-01-01T00:{:02}:{:02}Z", i / 60, i % 60);
+                json!({"time": time, "type": "VIEW", "properties": {"q": quotes}})
+            })
+            .collect();
+        let body = json!({"userId": "u", "sessionId": "s", "actions": actions});
+        let reply = api.post_json("/log", &body).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        sent += batch;
+    }
+}
+
+/// What a body weighs in a Lambda response, where it is a JSON string.
+fn escaped_bytes(body: &[u8]) -> usize {
+    body.len() + body.iter().filter(|b| matches!(b, b'"' | b'\\')).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_page_stays_under_6_mb_with_its_cursor_at_the_cut_on_both_paths() {
+    let (api, env) = both_paths().await;
+    post_heavy_actions(&api, 300).await;
+    let mut seen = 0;
+    let mut cursor = String::new();
+    loop {
+        let reply = api
+            .get(&format!("/log?userId=u&limit=1000&cursor={cursor}"))
+            .await;
+        assert_eq!(reply.status, 200);
+        assert!(
+            escaped_bytes(&reply.body) < 6_000_000,
+            "{}",
+            reply.body.len()
+        );
+        let page = reply.json();
+        let times: Vec<&str> = page["result"]
+            .as_array()
+            .expect("result")
+            .iter()
+            .map(|e| e["time"].as_str().expect("time"))
+            .collect();
+        for time in times {
+            let expected = format!("2026-01-01T00:{:02}:{:02}Z", seen / 60, seen % 60);
+            assert_eq!(time, expected);
+            seen += 1;
+        }
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 300);
+    let req = LambdaRequest::new("GET", "/log?userId=u&limit=1000");
+    let answer = call(req.function(), &req, &env).await;
+    assert_eq!(answer.reply.status, 200, "{}", answer.invocation.output);
+    assert!(answer.invocation.response_bytes < 6_000_000);
+    let page = answer.reply.json();
+    assert!(page["nextCursor"].is_string());
+    assert!(page["result"].as_array().expect("result").len() < 300);
+}

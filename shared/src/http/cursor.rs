@@ -8,6 +8,7 @@
 //! check and is a 400. The key (`TALLY_CURSOR_SECRET` in AWS, a random key kept in the data
 //! directory by the local API) is part of the state: `AppState::cursors`.
 
+use super::budget::{fitting, PAGE_BUDGET_BYTES};
 use super::request::query_param;
 use super::response::{with_header, Response};
 use super::Request;
@@ -38,11 +39,13 @@ pub struct Page<T, P> {
     pub next: Option<P>,
 }
 
-impl<T, P> Page<T, P> {
+impl<T: Serialize, P> Page<T, P> {
     /// Builds a page from up to `limit + 1` items: the extra item only proves there is more.
+    /// The page also stops at its byte budget (`budget::fitting`), the cursor at the cut.
     pub fn from_lookahead(mut items: Vec<T>, limit: usize, position: impl Fn(&T) -> P) -> Self {
-        let more = items.len() > limit;
-        items.truncate(limit);
+        let kept = fitting(items.iter().take(limit), PAGE_BUDGET_BYTES);
+        let more = items.len() > kept;
+        items.truncate(kept);
         let next = if more {
             items.last().map(position)
         } else {

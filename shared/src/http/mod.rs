@@ -1,5 +1,6 @@
 //! HTTP helpers shared by every handler: request parsing, response shaping, pagination.
 
+pub mod budget;
 pub mod cursor;
 pub mod request;
 pub mod response;

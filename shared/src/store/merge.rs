@@ -6,10 +6,12 @@
 //! It is the one way Tally reads sharded indexes: `merged_page` for listings with a cursor,
 //! `merged` for the first items of a top-N or of a page whose cursor is one global key.
 
+use crate::http::budget::{fitting, PAGE_BUDGET_BYTES};
 use crate::http::cursor::Page;
 use crate::StoreError;
 use async_trait::async_trait;
 use futures_util::future::try_join_all;
+use serde::Serialize;
 use std::collections::VecDeque;
 
 /// Where a merged listing stands: for each shard, the key of the last item shown from it.
@@ -131,18 +133,26 @@ pub async fn merged<Q: ShardedQuery>(
 }
 
 /// One page of up to `limit` items in key order across every shard, resuming after `after`
-/// (as returned in an earlier page's `next`). `next` is set only when more items exist.
+/// (as returned in an earlier page's `next`), cut at the page's byte budget
+/// (`budget::fitting`). `next` is set only when more items exist, at the cut.
 pub async fn merged_page<Q: ShardedQuery>(
     query: &Q,
     after: Option<&[Option<Q::Key>]>,
     limit: usize,
-) -> Result<Page<Q::Item, Positions<Q::Key>>, StoreError> {
+) -> Result<Page<Q::Item, Positions<Q::Key>>, StoreError>
+where
+    Q::Item: Serialize,
+{
     let mut positions: Positions<Q::Key> = (0..query.shards())
         .map(|i| after.and_then(|a| a.get(i).cloned().flatten()))
         .collect();
     let mut taken = merged(query, after, limit + 1).await?.items;
-    let more = taken.len() > limit;
-    taken.truncate(limit);
+    let kept = fitting(
+        taken.iter().take(limit).map(|(_, _, item)| item),
+        PAGE_BUDGET_BYTES,
+    );
+    let more = taken.len() > kept;
+    taken.truncate(kept);
     let items = taken
         .into_iter()
         .map(|(shard, key, item)| {
