@@ -4,9 +4,12 @@
 //! the test DynamoDB server.
 
 use serde_json::json;
-use tally::config::TableNames;
+use std::time::Duration;
+use tally::config::{Config, TableNames};
+use tally::people::age::AgeGroup;
 use tally_tests::lambda_call::{call, function_env, LambdaRequest};
-use tally_tests::{assert_error, dynamodb_state_on, Api, DynamoTables, Reply};
+use tally_tests::slow_proxy::SlowProxy;
+use tally_tests::{assert_error, dynamodb_endpoint, dynamodb_state_on, Api, DynamoTables, Reply};
 
 /// The local API and the functions' environment, on the same fresh tables.
 async fn both_paths() -> (Api, Vec<(&'static str, String)>) {
@@ -189,4 +192,72 @@ async fn a_log_page_stays_under_6_mb_with_its_cursor_at_the_cut_on_both_paths() 
     let page = answer.reply.json();
     assert!(page["nextCursor"].is_string());
     assert!(page["result"].as_array().expect("result").len() < 300);
+}
+
+/// The functions' environment with DynamoDB reached through `endpoint`.
+fn through(env: &[(&'static str, String)], endpoint: &str) -> Vec<(&'static str, String)> {
+    let mut env: Vec<_> = env
+        .iter()
+        .filter(|(name, _)| *name != "DYNAMODB_ENDPOINT")
+        .cloned()
+        .collect();
+    env.push(("DYNAMODB_ENDPOINT", endpoint.to_string()));
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_conditional_put_is_awaited_not_resent_on_both_paths() {
+    let tables = DynamoTables::create().await;
+    let env = function_env(&tables);
+    let slow = Duration::from_millis(2500);
+    let proxy = SlowProxy::start(&dynamodb_endpoint(), "PutItem", slow).await;
+    let config = Config {
+        dynamodb_endpoint: Some(proxy.endpoint.clone()),
+        ..Config::default()
+    };
+    let client = tally::store::dynamodb::client(&config).await;
+    let api = Api::serve(dynamodb_state_on(client, tables.names.clone())).await;
+    let reply = api.post_json("/people", &json!({"First": "Slow"})).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let proxy = SlowProxy::start(&dynamodb_endpoint(), "PutItem", slow).await;
+    let req = LambdaRequest::new("POST", "/people")
+        .header("content-type", "application/json")
+        .body(json!({"First": "Slower"}).to_string());
+    let reply = lambda(&req, &through(&env, &proxy.endpoint)).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let listed = api.get("/people").await.json();
+    let firsts: Vec<&str> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|p| p["First"].as_str().expect("First"))
+        .collect();
+    assert_eq!(firsts, ["Slow", "Slower"], "each person stored once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_that_ends_in_409_registers_no_group_on_both_paths() {
+    let tables = DynamoTables::create().await;
+    let env = function_env(&tables);
+    let client = tables.client.clone();
+    let api = Api::serve(dynamodb_state_on(client, tables.names.clone())).await;
+    let create = |body: serde_json::Value| {
+        LambdaRequest::new("POST", "/people")
+            .header("content-type", "application/json")
+            .body(body.to_string())
+    };
+    let first = lambda(&create(json!({"ID": 5, "First": "Ann", "Age": 30})), &env).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let taken = lambda(&create(json!({"ID": 5, "First": "Bo", "Age": 40})), &env).await;
+    assert_error(&taken, 409, "ID: 5");
+    let taken = api
+        .post_json("/people", &json!({"ID": 5, "First": "Cy", "Age": 50}))
+        .await;
+    assert_error(&taken, 409, "ID: 5");
+    let retry = api
+        .post_json("/people", &json!({"ID": 5, "First": "Ann", "Age": 30}))
+        .await;
+    assert_eq!(retry.status, 201, "the same person again is a retry");
+    let groups = api.state.people.age_groups().await.expect("groups");
+    assert_eq!(groups, [AgeGroup::Stated(30)]);
 }

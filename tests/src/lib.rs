@@ -10,6 +10,7 @@ pub mod events;
 pub mod lambda_call;
 pub mod operations;
 pub mod runtime_api;
+pub mod slow_proxy;
 pub mod stub;
 
 use std::collections::BTreeMap;

@@ -11,6 +11,7 @@
 use super::{date, Person, PersonStore};
 use crate::http::cursor::{Page, PageRequest};
 use crate::StoreError;
+use futures_util::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::Date;
@@ -139,7 +140,28 @@ fn plan(groups: &[AgeGroup], today: Date) -> BTreeMap<Rank, Vec<GroupQuery>> {
     plan
 }
 
-/// One page of `/people/age` as of `today`.
+/// The most ages one wave of a page reads at once. Waves grow 1, 2, 4, ... up to this: a dense
+/// directory fills a page from its first ages at the cost of a sequential walk, and a sparse
+/// one (many ages of few people) needs a few round trips instead of one per age.
+const MAX_AGES_PER_WAVE: usize = 16;
+
+/// The persons of one age after the cursor, by id: its sources read concurrently.
+async fn persons_of_age(
+    store: &dyn PersonStore,
+    sources: &[GroupQuery],
+    after: Option<u64>,
+    need: usize,
+) -> Result<Vec<Person>, StoreError> {
+    let lists = try_join_all(sources.iter().map(|s| store.in_group(s, after, need))).await?;
+    let mut persons: Vec<Person> = lists.into_iter().flatten().collect();
+    persons.sort_by_key(|p| p.id);
+    persons.truncate(need);
+    Ok(persons)
+}
+
+/// One page of `/people/age` as of `today`: the ages the directory lists, upwards from the
+/// cursor, read in concurrent waves of ages (at most `MAX_AGES_PER_WAVE` ages, each with up
+/// to 3 Queries) until the page is full.
 pub async fn page(
     store: &dyn PersonStore,
     page: &PageRequest<AgePosition>,
@@ -147,20 +169,22 @@ pub async fn page(
 ) -> Result<Page<Placed, AgePosition>, StoreError> {
     let want = page.limit + 1;
     let start = page.after.map(|p| rank(p.age)).unwrap_or((false, 0));
+    let plan = plan(&store.age_groups().await?, today);
+    let mut ages = plan.range(start..).peekable();
     let mut placed = Vec::new();
-    for (bucket, sources) in plan(&store.age_groups().await?, today).range(start..) {
-        let after = page.after.filter(|p| rank(p.age) == *bucket).map(|p| p.id);
-        let mut persons = Vec::new();
-        for source in sources {
-            persons.extend(store.in_group(source, after, want - placed.len()).await?);
+    let mut wave = 1;
+    while placed.len() < want && ages.peek().is_some() {
+        let need = want - placed.len();
+        let reads = ages.by_ref().take(wave).map(|(bucket, sources)| {
+            let after = page.after.filter(|p| rank(p.age) == *bucket).map(|p| p.id);
+            persons_of_age(store, sources, after, need)
+        });
+        for persons in try_join_all(reads).await? {
+            placed.extend(persons.into_iter().map(|p| Placed::new(p, today)));
         }
-        persons.sort_by_key(|p| p.id);
-        persons.truncate(want - placed.len());
-        placed.extend(persons.into_iter().map(|p| Placed::new(p, today)));
-        if placed.len() >= want {
-            break;
-        }
+        wave = (wave * 2).min(MAX_AGES_PER_WAVE);
     }
+    placed.truncate(want);
     Ok(Page::from_lookahead(placed, page.limit, Placed::position))
 }
 

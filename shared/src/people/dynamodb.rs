@@ -7,12 +7,17 @@
 //! - `ByGroup` (`group`, `id`): the groups of `age.rs`, each by id, for `/people/age`; the
 //!   month and day of the graduation date (`md`) filter a year into its two halves.
 //!
-//! The meta item also counts each group's persons in an attribute `n#<group>`, updated by a
-//! separate `UpdateItem` after a person is written (for the dashboard's age histogram).
+//! The meta item also counts each group's persons in an attribute `n#<group>`, updated with the
+//! directory by one `UpdateItem` after a person is written (for the dashboard's age histogram).
+//! A write is: raise the sequence (explicit ids), put the person (conditional for a create),
+//! settle the directory. Each step can be repeated, and a retry of a create cut off after the
+//! put completes the directory (`taken_by`); only the counters may then stay one short.
 
 use super::age::{AgeGroup, Days, GroupQuery};
 use super::{date, Details, Person, PersonId, PersonStore, MAX_ID};
-use crate::store::dynamodb::{n, number, optional, query_up_to, s, Client, Item};
+use crate::store::dynamodb::{
+    is_throttling, n, number, optional, query_up_to, s, send_once, Client, Item,
+};
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -28,6 +33,8 @@ const KIND: &str = "person";
 const META_ID: u64 = 0;
 /// What precedes a group's key in the meta item's attribute that counts its persons.
 const COUNT_PREFIX: &str = "n#";
+/// Sends of one conditional put DynamoDB throttled (so applied nothing) before giving up.
+const PUT_ATTEMPTS: u32 = 3;
 /// New ids are retried this often when an explicit id took the one the sequence gave.
 const ALLOCATION_ATTEMPTS: usize = 16;
 
@@ -41,41 +48,61 @@ impl DynamoPeople {
         DynamoPeople { client, table }
     }
 
-    /// An update of the meta item that adds `group` to the directory (`:group` is the set).
-    fn update_meta(&self, group: &AgeGroup) -> UpdateItemFluentBuilder {
+    /// An update of the meta item.
+    fn update_meta(&self) -> UpdateItemFluentBuilder {
         self.client
             .update_item()
             .table_name(&self.table)
             .key("id", n(META_ID))
-            .expression_attribute_names("#groups", "groups")
-            .expression_attribute_values(":group", AttributeValue::Ss(vec![group.key()]))
     }
 
-    /// Adds the person's group to the directory and raises the sequence to at least `id`,
-    /// before the person is written, so that no listing or new id can miss them.
-    async fn register(&self, person: &Person) -> Result<(), StoreError> {
-        let group = person.details.age_group();
+    /// Raises the sequence to at least `id` before a person with that id is written, so that
+    /// no new id can be given below a stored one. Idempotent, so safe to resend.
+    async fn raise_sequence(&self, id: u64) -> Result<(), StoreError> {
         let raised = self
-            .update_meta(&group)
-            .update_expression("ADD #groups :group SET #seq = :id")
+            .update_meta()
+            .update_expression("SET #seq = :id")
             .condition_expression("attribute_not_exists(#seq) OR #seq < :id")
             .expression_attribute_names("#seq", "seq")
-            .expression_attribute_values(":id", n(person.id))
+            .expression_attribute_values(":id", n(id))
             .send()
             .await;
         match raised {
-            Err(err) if is_condition_failure(&err) => {}
-            other => return other.map(drop).map_err(StoreError::from),
+            Err(err) if is_condition_failure(&err) => Ok(()),
+            other => other.map(drop).map_err(StoreError::from),
         }
-        self.update_meta(&group)
-            .update_expression("ADD #groups :group")
-            .send()
-            .await?;
+    }
+
+    /// After a person is written: their group joins the directory, and the group counters
+    /// follow (the new group gains one, a replaced person's group loses one), in one write.
+    /// Only a written person's group is ever registered, so a 409 registers none.
+    async fn settle(&self, from: Option<AgeGroup>, to: AgeGroup) -> Result<(), StoreError> {
+        let mut update = self
+            .update_meta()
+            .expression_attribute_names("#groups", "groups")
+            .expression_attribute_values(":group", AttributeValue::Ss(vec![to.key()]))
+            .update_expression("ADD #groups :group");
+        if from != Some(to) {
+            update = update
+                .update_expression("ADD #groups :group, #to :one")
+                .expression_attribute_names("#to", count_attribute(to))
+                .expression_attribute_values(":one", n(1));
+        }
+        if let Some(from) = from.filter(|from| *from != to) {
+            update = update
+                .update_expression("ADD #groups :group, #to :one, #from :minus")
+                .expression_attribute_names("#from", count_attribute(from))
+                .expression_attribute_values(":minus", n(-1));
+        }
+        update.send().await?;
         Ok(())
     }
 
-    /// Writes the person; with `only_if_free`, `false` means the id was taken. The group
-    /// counters follow: the new group gains one, a replaced person's group loses one.
+    /// Writes the person, unconditionally or `only_if_free`, then settles the directory.
+    /// A conditional put is sent once by the SDK (`send_once`): resent after an attempt that
+    /// was applied but slow, it would fail its own condition (a false 409, or a second id for
+    /// one person). It is resent here only when DynamoDB throttled it, so applied nothing.
+    /// A taken id is `false`, after the stored person's directory entry is completed.
     async fn put(&self, person: &Person, only_if_free: bool) -> Result<bool, StoreError> {
         let mut put = self
             .client
@@ -86,44 +113,62 @@ impl DynamoPeople {
         if only_if_free {
             put = put.condition_expression("attribute_not_exists(id)");
         }
-        let replaced = match put.send().await {
-            Ok(out) => out.attributes.as_ref().map(group_of).transpose()?,
-            Err(err) if is_condition_failure(&err) => return Ok(false),
-            Err(err) => return Err(err.into()),
+        let mut attempt = 0;
+        let replaced = loop {
+            let sent = put
+                .clone()
+                .customize()
+                .config_override(send_once())
+                .send()
+                .await;
+            match sent {
+                Ok(out) => break out.attributes.as_ref().map(group_of).transpose()?,
+                Err(err) if is_condition_failure(&err) => return self.taken_by(person).await,
+                Err(err) if is_throttling(&err) && attempt + 1 < PUT_ATTEMPTS => attempt += 1,
+                Err(err) => return Err(err.into()),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
         };
-        self.move_count(replaced, person.details.age_group())
-            .await?;
+        self.settle(replaced, person.details.age_group()).await?;
         Ok(true)
     }
 
-    /// Moves one person's count from `from` (none for a new person) to `to`, in one write.
-    async fn move_count(&self, from: Option<AgeGroup>, to: AgeGroup) -> Result<(), StoreError> {
-        if from == Some(to) {
-            return Ok(());
-        }
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("id", n(META_ID))
-            .update_expression("ADD #to :one")
-            .expression_attribute_names("#to", count_attribute(to))
-            .expression_attribute_values(":one", n(1));
-        if let Some(from) = from {
-            update = update
-                .update_expression("ADD #to :one, #from :minus")
-                .expression_attribute_names("#from", count_attribute(from))
-                .expression_attribute_values(":minus", n(-1));
-        }
-        update.send().await?;
-        Ok(())
+    /// The id `person` wanted is taken: the stored person's group is (still) put in the
+    /// directory, which completes a write that was cut off before `settle`. Always `false`.
+    async fn taken_by(&self, person: &Person) -> Result<bool, StoreError> {
+        let Some(stored) = self.read(person.id).await? else {
+            return Ok(false);
+        };
+        self.update_meta()
+            .update_expression("ADD #groups :group")
+            .expression_attribute_names("#groups", "groups")
+            .expression_attribute_values(
+                ":group",
+                AttributeValue::Ss(vec![stored.details.age_group().key()]),
+            )
+            .send()
+            .await?;
+        Ok(false)
     }
 
-    /// Takes the next number of the sequence, registering the group in the same write.
-    async fn next_id(&self, details: &Details) -> Result<u64, StoreError> {
+    /// The person stored under `id`, read consistently.
+    async fn read(&self, id: u64) -> Result<Option<Person>, StoreError> {
         let out = self
-            .update_meta(&details.age_group())
-            .update_expression("ADD #seq :one, #groups :group")
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("id", n(id))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item.as_ref().map(from_item).transpose()
+    }
+
+    /// Takes the next number of the sequence.
+    async fn next_id(&self) -> Result<u64, StoreError> {
+        let out = self
+            .update_meta()
+            .update_expression("ADD #seq :one")
             .expression_attribute_names("#seq", "seq")
             .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::UpdatedNew)
@@ -219,7 +264,7 @@ fn from_item(item: &Item) -> Result<Person, StoreError> {
 impl PersonStore for DynamoPeople {
     async fn insert_new(&self, details: &Details) -> Result<Option<Person>, StoreError> {
         for _ in 0..ALLOCATION_ATTEMPTS {
-            let id = self.next_id(details).await?;
+            let id = self.next_id().await?;
             if id > MAX_ID {
                 return Ok(None);
             }
@@ -237,25 +282,17 @@ impl PersonStore for DynamoPeople {
     }
 
     async fn insert(&self, person: &Person) -> Result<bool, StoreError> {
-        self.register(person).await?;
+        self.raise_sequence(person.id).await?;
         self.put(person, true).await
     }
 
     async fn upsert(&self, person: &Person) -> Result<(), StoreError> {
-        self.register(person).await?;
+        self.raise_sequence(person.id).await?;
         self.put(person, false).await.map(drop)
     }
 
     async fn get(&self, id: PersonId) -> Result<Option<Person>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("id", n(id.get()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item.as_ref().map(from_item).transpose()
+        self.read(id.get()).await
     }
 
     async fn list(&self, after: Option<u64>, limit: usize) -> Result<Vec<Person>, StoreError> {

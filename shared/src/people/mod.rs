@@ -161,7 +161,9 @@ pub async fn create(
         id: id.get(),
         details,
     };
-    if store.insert(&person).await? {
+    // The same person already stored under that id is a client's retry of a create that was
+    // applied (its answer lost): it is answered as the create was, and stores nothing twice.
+    if store.insert(&person).await? || store.get(id).await?.as_ref() == Some(&person) {
         Ok(person)
     } else {
         Err(ApiError::Conflict(format!(

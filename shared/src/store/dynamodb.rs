@@ -41,6 +41,14 @@ pub(crate) fn write_once() -> aws_sdk_dynamodb::config::Builder {
         .timeout_config(timeouts().disable_operation_attempt_timeout().build())
 }
 
+/// Per-call settings for a conditional write: sent once, no SDK retry and no per-attempt
+/// timeout (within the operation timeout), because a resent conditional write whose first
+/// attempt was applied fails its own condition. The caller resends only what `is_throttling`
+/// says was not applied. Use with `.customize().config_override(send_once())`.
+pub(crate) fn send_once() -> aws_sdk_dynamodb::config::Builder {
+    write_once().retry_config(RetryConfig::disabled())
+}
+
 /// Builds the client once per container: for AWS, or for the DynamoDB-protocol server at
 /// `DYNAMODB_ENDPOINT`. Credentials and region come from the settings, which in Lambda hold
 /// what Lambda sets for the execution role (`AWS_ACCESS_KEY_ID`, ..., `AWS_REGION`): the
@@ -119,6 +127,13 @@ const THROTTLING_CODES: [&str; 3] = [
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
 ];
+
+/// Whether DynamoDB refused a request for its rate, so applied nothing of it.
+pub(crate) fn is_throttling<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    err.as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        .is_some_and(|code| THROTTLING_CODES.contains(&code))
+}
 
 /// The one classification of SDK errors: timeouts, lost connections, unreadable responses,
 /// throttling and 5xx are transient (503); anything else DynamoDB said is permanent (500).
