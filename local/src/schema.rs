@@ -25,31 +25,6 @@ fn bad(what: impl Into<String>) -> SchemaError {
     SchemaError::Template(what.into())
 }
 
-/// Each function's Lambda timeout in `template.yaml` (its own `Timeout`, else the global one),
-/// by binary name, read once.
-pub fn function_timeout(function: &str) -> Option<std::time::Duration> {
-    static TIMEOUTS: std::sync::OnceLock<std::collections::HashMap<String, u64>> =
-        std::sync::OnceLock::new();
-    let timeouts = TIMEOUTS.get_or_init(|| {
-        let doc: Value = serde_norway::from_str(TEMPLATE).unwrap_or_default();
-        let global = doc["Globals"]["Function"]["Timeout"].as_u64();
-        let functions = doc["Resources"]
-            .as_mapping()
-            .into_iter()
-            .flat_map(|r| r.values());
-        functions
-            .filter_map(|r| {
-                let binary = function_binary(r)?;
-                let timeout = r["Properties"]["Timeout"].as_u64().or(global)?;
-                Some((binary.to_string(), timeout))
-            })
-            .collect()
-    });
-    timeouts
-        .get(function)
-        .map(|secs| std::time::Duration::from_secs(*secs))
-}
-
 /// The `Properties` of the table resource `logical_id`.
 pub fn table_properties(logical_id: &str) -> Result<Value, SchemaError> {
     let doc: Value = serde_norway::from_str(TEMPLATE).map_err(|e| bad(e.to_string()))?;
@@ -169,20 +144,6 @@ pub async fn ensure_tables(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn function_timeouts_come_from_the_template() {
-        use std::time::Duration;
-        assert_eq!(
-            function_timeout("visits-count"),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(
-            function_timeout("stats-test"),
-            Some(Duration::from_secs(29))
-        );
-        assert_eq!(function_timeout("nothing"), None);
-    }
 
     #[test]
     fn every_table_is_declared_in_the_template_with_a_key() {

@@ -2,7 +2,7 @@
 //! as API Gateway would, and calls the function's handler in-process.
 
 use crate::conn::{BODY_TIMEOUT, HEADER_TIMEOUT};
-use crate::schema::function_timeout;
+use crate::lambda::template::timeout_of;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
@@ -175,6 +175,6 @@ pub async fn route(state: Arc<AppState>, event: Request) -> Response {
         Ok(params) => params,
         Err(err) => return error(&err),
     };
-    let time_left = function_timeout(function).unwrap_or(DEFAULT_TIMEOUT);
+    let time_left = timeout_of(function).unwrap_or(DEFAULT_TIMEOUT);
     invoke(handle, state, event.with_path_parameters(params), time_left).await
 }

@@ -88,6 +88,17 @@ fn function(
     })
 }
 
+/// The `Timeout` of the function whose binary is `binary` (the local API's request deadline),
+/// read from the template once.
+pub fn timeout_of(binary: &str) -> Option<Duration> {
+    static TIMEOUTS: std::sync::OnceLock<BTreeMap<String, Duration>> = std::sync::OnceLock::new();
+    let timeouts = TIMEOUTS.get_or_init(|| {
+        let specs = functions(&BTreeMap::new()).unwrap_or_default();
+        specs.into_iter().map(|f| (f.binary, f.timeout)).collect()
+    });
+    timeouts.get(binary).copied()
+}
+
 /// A scalar as a string; `!Ref Name` as the parameter's default or the resource's id.
 fn resolve(doc: &Value, value: &Value) -> String {
     match value {
@@ -147,6 +158,8 @@ mod tests {
         assert_eq!(selftest.memory_mib, 512);
         let increment = by("visits-increment");
         assert_eq!(increment.timeout, Duration::from_secs(10));
+        assert_eq!(timeout_of("stats-test"), Some(Duration::from_secs(29)));
+        assert_eq!(timeout_of("nothing"), None);
         assert_eq!(increment.memory_mib, 128);
         assert_eq!(increment.env["VISITS_TABLE"], "t-visits");
         assert_eq!(increment.env["LOGS_TABLE"], "LogsTable");
