@@ -7,7 +7,7 @@ use serde_json::json;
 use std::time::Duration;
 use tally::config::{Config, TableNames};
 use tally::people::age::AgeGroup;
-use tally_tests::lambda_call::{call, function_env, LambdaRequest};
+use tally_tests::lambda_call::{call, call_within, function_env, LambdaRequest};
 use tally_tests::slow_proxy::SlowProxy;
 use tally_tests::{assert_error, dynamodb_endpoint, dynamodb_state_on, Api, DynamoTables, Reply};
 
@@ -260,4 +260,60 @@ async fn a_create_that_ends_in_409_registers_no_group_on_both_paths() {
     assert_eq!(retry.status, 201, "the same person again is a retry");
     let groups = api.state.people.age_groups().await.expect("groups");
     assert_eq!(groups, [AgeGroup::Stated(30)]);
+}
+
+/// A DynamoDB endpoint that accepts connections and never answers.
+async fn frozen_endpoint() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    endpoint
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_answers_503_before_its_deadline_on_both_paths() {
+    let tables = DynamoTables::create().await;
+    let env = function_env(&tables);
+    let frozen = frozen_endpoint().await;
+    let config = Config {
+        dynamodb_endpoint: Some(frozen.clone()),
+        ..Config::default()
+    };
+    let client = tally::store::dynamodb::client(&config).await;
+    let state = std::sync::Arc::new(dynamodb_state_on(client, tables.names.clone()));
+    let handler = tally_functions::dispatch::handler("visits-increment").expect("handler");
+    let req = tally_local::server::event(
+        lambda_http::http::Request::post("/counters/x")
+            .body(())
+            .expect("request")
+            .into_parts()
+            .0,
+        Vec::new(),
+    );
+    let mut params = std::collections::HashMap::new();
+    params.insert("id".to_string(), "x".to_string());
+    let req = lambda_http::RequestExt::with_path_parameters(req, params);
+    let limit = Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    let resp = tally_functions::invoke::invoke(handler, state, req, limit).await;
+    assert!(started.elapsed() < limit, "{:?}", started.elapsed());
+    assert_eq!(resp.status(), 503);
+    assert!(resp.headers().contains_key("retry-after"));
+    let req = LambdaRequest::new("POST", "/counters/x");
+    let started = std::time::Instant::now();
+    let answer = call_within("visits-increment", &req, &through(&env, &frozen), limit).await;
+    assert_error(&answer.reply, 503, "retry");
+    assert_eq!(answer.reply.header("retry-after"), Some("1"));
+    assert!(
+        started.elapsed() < limit + Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
 }
