@@ -317,3 +317,24 @@ async fn a_request_answers_503_before_its_deadline_on_both_paths() {
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambda_mode_serves_the_findings_through_its_gateway() {
+    let api = Api::on(tally_tests::Engine::Lambda).await;
+    let big = vec![b'a'; 2 * 1024 * 1024];
+    let reply = api
+        .send(api.client.post(api.url("/counters/big")).body(big))
+        .await;
+    assert_error(&reply, 413, "1 MiB");
+    assert_error(&api.get("/counters/big").await, 404, "never been counted");
+    let question = api.get("/api/a%3Fb").await;
+    assert_eq!(question.json(), json!({"path": "a?b", "count": 1}));
+    let slash = api.get("/api/a%2Fb/").await;
+    assert_eq!(slash.json(), json!({"path": "a/b", "count": 1}));
+    assert_eq!(api.get("/stats/").await.status, 200);
+    assert_error(&api.post("/counters/x/").await, 404, "");
+    let version = "%F0%9F%98%80".repeat(255);
+    let query = format!("sdk_version={version}&session_id=s&platform=p&username=u&country_code=c");
+    let reply = api.get(&format!("/impression?{query}")).await;
+    assert_error(&reply, 400, "sdk_version: is too long");
+}
