@@ -1,7 +1,8 @@
 //! `make bench`: measures every function cold, the local API warm, and each route's cost, then
 //! prints the tables and writes them into README.md. Needs the release binaries, `wrk`, and the
 //! local DynamoDB server (`scripts/with-dynamodb.sh`); `make bench` provides all three.
-//! `bench dashboard` runs only the dashboard render benchmark (no wrk, no release binaries).
+//! `bench dashboard` runs only the dashboard render benchmark (no wrk, no release binaries);
+//! `bench cold DIR` only the cold starts of the binaries in DIR (to compare builds).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,15 +43,41 @@ fn functions() -> Vec<&'static str> {
         .collect()
 }
 
-async fn function_env(ad_server: &StubServer) -> Vec<(&'static str, String)> {
+/// What each function gets: fresh tables, the stub ad server, and DynamoDB behind a TLS
+/// terminator whose CA (in `tls_dir`) it trusts through `SSL_CERT_FILE`.
+async fn function_env(ad_server: &StubServer, tls_dir: &Path) -> Vec<(&'static str, String)> {
     let mut env = DynamoTables::create().await.env();
-    env.extend([
-        ("VAST_URL", format!("{}/ad/vast", ad_server.base)),
-        ("DYNAMODB_ENDPOINT", tally_tests::dynamodb_endpoint()),
-        ("AWS_ACCESS_KEY_ID", "bench".into()),
-        ("AWS_SECRET_ACCESS_KEY", "bench".into()),
-    ]);
+    env.push(("VAST_URL", format!("{}/ad/vast", ad_server.base)));
+    let tls = tally_local::tls::dynamodb_env(&tally_tests::dynamodb_endpoint(), tls_dir)
+        .await
+        .expect("TLS terminator");
+    let names = [
+        "DYNAMODB_ENDPOINT",
+        "SSL_CERT_FILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ];
+    for (name, value) in tls {
+        if let Some(name) = names.iter().find(|n| **n == name) {
+            env.push((name, value));
+        }
+    }
     env
+}
+
+/// The cold starts of every function in `bin_dir`.
+async fn cold_starts(
+    bin_dir: &Path,
+    repo: &Path,
+    env: &[(&'static str, String)],
+) -> Vec<cold::ColdStart> {
+    let mut cold_starts = Vec::new();
+    for function in functions() {
+        let figures = cold::measure(function, bin_dir, repo, env, COLD_RUNS).await;
+        eprintln!("cold {function}: {figures:?}");
+        cold_starts.push(figures);
+    }
+    cold_starts
 }
 
 async fn start_local_api(
@@ -108,17 +135,23 @@ async fn main() {
         return;
     }
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let bin_dir = repo.join("target/release");
     let ad_server = StubServer::start(Behaviour::Xml).await;
-    let env = function_env(&ad_server).await;
-    let mut cold_starts = Vec::new();
-    for function in functions() {
-        let figures = cold::measure(function, &bin_dir, &repo, &env, COLD_RUNS).await;
-        eprintln!("cold {function}: {figures:?}");
-        cold_starts.push(figures);
-    }
-    let checked = cost::check_operations(&repo, &ad_server).await;
     let scratch = tempfile::TempDir::new().expect("temp dir");
+    let env = function_env(&ad_server, &scratch.path().join("tls")).await;
+    if std::env::args().nth(1).as_deref() == Some("cold") {
+        let dir = std::env::args()
+            .nth(2)
+            .unwrap_or_else(|| "target/release".into());
+        for c in cold_starts(Path::new(&dir), &repo, &env).await {
+            println!(
+                "| {} | {:.1} | {:.1} | {:.1} |",
+                c.function, c.init_ms, c.first_invoke_ms, c.first_response_ms
+            );
+        }
+        return;
+    }
+    let cold_starts = cold_starts(&repo.join("target/release"), &repo, &env).await;
+    let checked = cost::check_operations(&repo, &ad_server).await;
     let (mut api, base) = start_local_api(
         &repo,
         scratch.path(),
