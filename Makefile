@@ -32,6 +32,7 @@ test: check-template .venv/.installed nextest
 	cargo build --workspace --bins
 	scripts/with-dynamodb.sh cargo nextest run --workspace --no-fail-fast
 	scripts/schemathesis.sh
+	scripts/schemathesis.sh lambda
 
 ## cargo-nextest, the test runner, from crates.io when this machine has none.
 nextest:

@@ -2,9 +2,12 @@
 # Fuzzes the local API against openapi.yaml with schemathesis: a fresh embedded store, the ad
 # server played by a loopback stub that answers VAST XML (so /ad never leaves the machine),
 # no response of 500 or above, and every response as the document says.
+# `schemathesis.sh lambda`: the same through Lambda mode (each route's function binary behind
+# the gateway, on a fresh dynalite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. scripts/servers.sh
+mode="${1:-in-process}"
 port=$(free_port)
 data=$(mktemp -d)
 mkdir -p .test-output
@@ -22,14 +25,13 @@ class Vast(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Vast).serve_forever()
 PY
 ad_server=$!
+serve=(target/debug/tally-local)
+[ "$mode" = lambda ] && serve=(scripts/run-lambda.sh target/debug/tally-local)
 TALLY_ADDR="127.0.0.1:$port" TALLY_DATA_DIR="$data" VAST_URL="http://127.0.0.1:$ad_port/vast" \
-  RUST_LOG=warn target/debug/tally-local > .test-output/schemathesis-api.log 2>&1 &
+  RUST_LOG=warn "${serve[@]}" > ".test-output/schemathesis-$mode-api.log" 2>&1 &
 api=$!
 trap 'kill $api $ad_server 2>/dev/null || true; wait $api $ad_server 2>/dev/null || true; rm -rf "$data"' EXIT
-for _ in $(seq 1 100); do
-  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
-  sleep 0.1
-done
+wait_port "$port" "$api" ".test-output/schemathesis-$mode-api.log"
 .venv/bin/schemathesis run openapi.yaml \
   --url "http://127.0.0.1:$port" \
   \
@@ -39,4 +41,4 @@ done
   --seed 20261125 \
   --workers 2 \
   --no-color \
-  --report junit --report-junit-path .test-output/schemathesis.xml
+  --report junit --report-junit-path ".test-output/schemathesis-$mode.xml"

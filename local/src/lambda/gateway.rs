@@ -151,6 +151,8 @@ pub struct Incoming<'a> {
     pub raw_path: &'a str,
     pub raw_query: &'a str,
     pub source_ip: String,
+    /// The port the gateway listens on (`x-forwarded-port`).
+    pub port: u16,
     pub request_id: &'a str,
 }
 
@@ -161,7 +163,8 @@ pub struct Incoming<'a> {
 /// `rawPath`). Bodies of text types (`text/*`, JSON, XML, JavaScript) as text, others base64
 /// with `isBase64Encoded` (observed: e.g. `application/x-www-form-urlencoded` arrives base64).
 pub fn event(req: &Incoming, selected: &Selected, headers: &HeaderMap, body: &[u8]) -> Value {
-    let (headers_json, cookies) = event_headers(headers);
+    let (mut headers_json, cookies) = event_headers(headers);
+    forwarded(&mut headers_json, req);
     let user_agent = headers_json["user-agent"]
         .as_str()
         .unwrap_or_default()
@@ -255,6 +258,25 @@ fn event_headers(headers: &HeaderMap) -> (Value, Vec<String>) {
         }
     }
     (Value::Object(out), cookies)
+}
+
+/// The headers API Gateway adds (observed, e.g. in `sam local generate-event`'s sample):
+/// `x-forwarded-for` (the client's address appended), `x-forwarded-port`, `x-forwarded-proto`
+/// (the scheme the client used: here `http`), `x-amzn-trace-id`.
+fn forwarded(headers: &mut Value, req: &Incoming) {
+    let chain = match headers["x-forwarded-for"].as_str() {
+        Some(before) => format!("{before}, {}", req.source_ip),
+        None => req.source_ip.clone(),
+    };
+    headers["x-forwarded-for"] = json!(chain);
+    headers["x-forwarded-port"] = json!(req.port.to_string());
+    headers["x-forwarded-proto"] = json!("http");
+    let epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let id: String = req.request_id.chars().filter(char::is_ascii_hexdigit).take(24).collect();
+    headers["x-amzn-trace-id"] = json!(format!("Root=1-{epoch:08x}-{id:0>24}"));
 }
 
 /// `queryStringParameters`: names and values percent-decoded (a `+` stays a `+`: observed),

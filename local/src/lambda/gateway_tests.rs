@@ -66,6 +66,7 @@ fn built(path: &str, query: &str, headers: &[(&str, &str)], body: &[u8]) -> Valu
         raw_path: path,
         raw_query: query,
         source_ip: "127.0.0.1".into(),
+        port: 3000,
         request_id: "id-1",
     };
     event(&req, &sel, &map, body)
@@ -92,6 +93,8 @@ fn the_event_is_payload_2_0_as_api_gateway_builds_it() {
     assert_eq!(e["queryStringParameters"], json!({"x": "1,2", "y": "a b"}));
     assert_eq!(e["pathParameters"], json!({"proxy": "a/b?c"}));
     assert_eq!(e["headers"]["x-multi"], "1,2");
+    assert_eq!(e["headers"]["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(e["headers"]["x-forwarded-proto"], "http");
     assert!(e["headers"].get("cookie").is_none());
     assert_eq!(e["cookies"], json!(["a=1", "b=2"]));
     assert_eq!(e["requestContext"]["http"]["userAgent"], "t");

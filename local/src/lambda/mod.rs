@@ -77,6 +77,7 @@ impl LambdaMode {
         &self,
         req: hyper::Request<hyper::body::Incoming>,
         source: SocketAddr,
+        port: u16,
     ) -> Response {
         let request_id = container::request_id();
         let (parts, body) = req.into_parts();
@@ -88,6 +89,7 @@ impl LambdaMode {
             raw_path: parts.uri.path(),
             raw_query: parts.uri.query().unwrap_or_default(),
             source_ip: source.ip().to_string(),
+            port,
             request_id: &request_id,
         };
         let Some(selected) = gateway::select(&self.routes, incoming.method, incoming.raw_path)
@@ -135,6 +137,7 @@ async fn read_limited(mut body: hyper::body::Incoming, limit: usize) -> Option<V
 
 /// Serves Lambda mode on `listener` until the task is dropped.
 pub async fn serve(listener: TcpListener, mode: Arc<LambdaMode>) {
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     loop {
         let (stream, source) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -151,7 +154,7 @@ pub async fn serve(listener: TcpListener, mode: Arc<LambdaMode>) {
                 async move {
                     let started = Instant::now();
                     let (method, path) = (req.method().to_string(), req.uri().path().to_string());
-                    let resp = mode.handle(req, source).await;
+                    let resp = mode.handle(req, source, port).await;
                     tracing::info!(
                         method,
                         path,

@@ -126,3 +126,7 @@ impl Pool {
         invoked
     }
 }
+
+#[cfg(test)]
+#[path = "pool_tests.rs"]
+mod tests;
