@@ -43,6 +43,11 @@ pub fn dynamodb_endpoint() -> String {
     endpoint(DYNAMODB_ENV)
 }
 
+/// The endpoint of the test dynalite server.
+pub fn dynalite_endpoint() -> String {
+    endpoint(DYNALITE_ENV)
+}
+
 /// The function binaries `make test` builds (`target/debug`).
 pub fn bin_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

@@ -275,7 +275,12 @@ fn forwarded(headers: &mut Value, req: &Incoming) {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let id: String = req.request_id.chars().filter(char::is_ascii_hexdigit).take(24).collect();
+    let id: String = req
+        .request_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(24)
+        .collect();
     headers["x-amzn-trace-id"] = json!(format!("Root=1-{epoch:08x}-{id:0>24}"));
 }
 

@@ -44,11 +44,14 @@ fn functions() -> Vec<&'static str> {
 }
 
 /// What each function gets: fresh tables, the stub ad server, and DynamoDB behind a TLS
-/// terminator whose CA (in `tls_dir`) it trusts through `SSL_CERT_FILE`.
+/// terminator whose CA (in `tls_dir`) it trusts through `SSL_CERT_FILE`. The server is
+/// dynalite: moto's own latency (Python, one request at a time) would add ~15 ms to each
+/// first invocation, which is the server's cost, not the function's.
 async fn function_env(ad_server: &StubServer, tls_dir: &Path) -> Vec<(&'static str, String)> {
-    let mut env = DynamoTables::create().await.env();
+    let endpoint = tally_tests::dynalite_endpoint();
+    let mut env = DynamoTables::create_at(&endpoint).await.env();
     env.push(("VAST_URL", format!("{}/ad/vast", ad_server.base)));
-    let tls = tally_local::tls::dynamodb_env(&tally_tests::dynamodb_endpoint(), tls_dir)
+    let tls = tally_local::tls::dynamodb_env(&endpoint, tls_dir)
         .await
         .expect("TLS terminator");
     let names = [
