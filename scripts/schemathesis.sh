@@ -3,7 +3,9 @@
 # server played by a loopback stub that answers VAST XML (so /ad never leaves the machine),
 # no response of 500 or above, and every response as the document says.
 # `schemathesis.sh lambda`: the same through Lambda mode (each route's function binary behind
-# the gateway, on a fresh dynalite).
+# the gateway, on a fresh dynalite), with fewer examples, API Gateway's 30 s as the request
+# timeout, and without POST /test/{n}: each of its examples sends up to 10,000 requests through
+# the whole Lambda path (minutes here); the every-route test runs it through Lambda mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/servers.sh
@@ -26,7 +28,11 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Vast).serve_for
 PY
 ad_server=$!
 serve=(target/debug/tally-local)
-[ "$mode" = lambda ] && serve=(scripts/run-lambda.sh target/debug/tally-local)
+extra=(--max-examples "${SCHEMATHESIS_EXAMPLES:-60}")
+if [ "$mode" = lambda ]; then
+  serve=(scripts/run-lambda.sh target/debug/tally-local)
+  extra=(--max-examples "${SCHEMATHESIS_EXAMPLES:-30}" --request-timeout 30 --exclude-path '/test/{n}')
+fi
 TALLY_ADDR="127.0.0.1:$port" TALLY_DATA_DIR="$data" VAST_URL="http://127.0.0.1:$ad_port/vast" \
   RUST_LOG=warn "${serve[@]}" > ".test-output/schemathesis-$mode-api.log" 2>&1 &
 api=$!
@@ -36,7 +42,7 @@ wait_port "$port" "$api" ".test-output/schemathesis-$mode-api.log"
   --url "http://127.0.0.1:$port" \
   \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-  --max-examples "${SCHEMATHESIS_EXAMPLES:-60}" \
+  "${extra[@]}" \
   --phases examples,coverage,fuzzing \
   --seed 20261125 \
   --workers 2 \

@@ -181,9 +181,7 @@ impl Stores {
                 _dir: None,
             },
             Engine::Dynalite => Stores {
-                state: DynamoTables::create_at(&endpoint(DYNALITE_ENV))
-                    .await
-                    .state(),
+                state: DynamoTables::create_at(&dynalite_endpoint()).await.state(),
                 _dir: None,
             },
         }
