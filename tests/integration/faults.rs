@@ -280,3 +280,22 @@ mod in_process {
         super::a_killed_store_is_503_and_every_route_works_after_it_restarts(Engine::Dynamodb).await
     }
 }
+
+/// The same through Lambda mode: each function binary, its SDK client over TLS, answers 503
+/// within its own timeout.
+mod lambda {
+    use tally_tests::Engine;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_frozen_store_is_503_within_the_timeout_and_counts_stay_within_bounds() {
+        super::a_frozen_store_is_503_within_the_timeout_and_counts_stay_within_bounds(
+            Engine::Lambda,
+        )
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_killed_store_is_503_and_every_route_works_after_it_restarts() {
+        super::a_killed_store_is_503_and_every_route_works_after_it_restarts(Engine::Lambda).await
+    }
+}

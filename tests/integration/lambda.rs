@@ -4,13 +4,29 @@
 //! as HTTP, answers through Lambda mode; the gateway answers as API Gateway does.
 
 use std::path::PathBuf;
+use std::time::Duration;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
+use tally_tests::events::assert_every_route_works;
 use tally_tests::runtime_api::{invoke_cold, REQUEST_ID};
 use tally_tests::stub::{Behaviour, StubServer};
-use tally_tests::{bin_dir, DynamoTables};
+use tally_tests::{bin_dir, Api, DynamoTables, Engine};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_its_event_through_lambda_mode() {
+    let stub = StubServer::start(Behaviour::Xml).await;
+    let timeout = Duration::from_secs(3);
+    let api = Api::on_with(Engine::Lambda, |state| {
+        state.ad_server = stub.ad_server(timeout)
+    })
+    .await;
+    assert_every_route_works(&api).await;
+    let reply = api.get("/nowhere").await;
+    assert_eq!(reply.status, 404, "the $default route's function answers");
+    assert!(reply.header("apigw-requestid").is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -263,5 +263,8 @@ on_every_engine!(
     self_test_sizes_outside_1_to_10000_are_400_and_send_nothing;
     lambda:
     api_counts_the_decoded_path_without_trailing_slashes_or_query,
+    api_alone_is_404_and_only_get_counts,
     paths_over_1024_bytes_are_414_and_count_nothing,
+    stats_refuses_bad_limits_and_foreign_or_forged_cursors,
+    self_test_sizes_outside_1_to_10000_are_400_and_send_nothing,
 );
