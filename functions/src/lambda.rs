@@ -1,17 +1,23 @@
 //! The Lambda entry point every binary shares: JSON logs carrying the request id, CloudWatch
 //! Embedded Metric Format metrics (cold start, requests, latency), the settings read and the
 //! stores built once, and the handler wrapped so that every error becomes its HTTP response.
+//! The event is received as JSON and made safe (`event`) before `lambda_http` converts it, so
+//! no event can crash the process: what cannot be repaired is answered with the JSON 400.
 
 use crate::dispatch::BoxedHandler;
+use crate::event;
 use crate::invoke::{invoke, time_left};
 use crate::{AppState, Request};
-use lambda_http::RequestExt;
-use lambda_http::{service_fn, Error};
-use metrics_cloudwatch_embedded::lambda::service::run_http;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use lambda_http::{service_fn, Adapter, Error, LambdaEvent, RequestExt, Service};
+use metrics_cloudwatch_embedded::lambda::service::run as run_service;
+use serde::{Serialize, Serializer};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 use tally::config::Config;
 use tally::deadline::DEFAULT_TIMEOUT;
+use tally::http::response::{error, Response};
 
 /// The CloudWatch namespace of every Tally metric.
 pub const NAMESPACE: &str = "Tally";
@@ -39,28 +45,61 @@ pub fn run(handler: BoxedHandler) -> Result<(), Error> {
                 .map_err(|err| format!("metrics: {err}"))?;
             metrics::describe_histogram!("Latency", metrics::Unit::Milliseconds, "handler time");
             let state = Arc::new(AppState::from_config(&config).await);
-            run_http(
+            let adapter = Adapter::from(service_fn(move |req: Request| {
+                let state = Arc::clone(&state);
+                async move { Ok::<_, Error>(measured(handled(handler, state, req)).await) }
+            }));
+            run_service(
                 metrics,
-                service_fn(move |req: Request| {
-                    let state = Arc::clone(&state);
-                    async move { Ok::<_, Error>(measured(handler, state, req).await) }
+                service_fn(move |raw: LambdaEvent<serde_json::Value>| {
+                    let mut adapter = adapter.clone();
+                    async move {
+                        match event::request(raw.payload) {
+                            Ok(payload) => {
+                                let converted = LambdaEvent::new(payload, raw.context);
+                                adapter.call(converted).await.map(Reply::Converted)
+                            }
+                            Err(err) => {
+                                tracing::warn!(error = %err, "event rejected before conversion");
+                                let resp = measured(async { error(&err) }).await;
+                                Ok(Reply::Rejected(Box::new(event::response(resp))))
+                            }
+                        }
+                    }
                 }),
             )
             .await
         })
 }
 
-/// Calls the handler, then logs and counts the request with its status and latency.
-async fn measured(
-    handler: BoxedHandler,
-    state: Arc<AppState>,
-    req: Request,
-) -> tally::http::Response {
-    let started = Instant::now();
+/// What a function answers: `lambda_http`'s response to a converted request, or the HTTP API
+/// response to an event rejected before conversion.
+enum Reply<R> {
+    Converted(R),
+    Rejected(Box<ApiGatewayV2httpResponse>),
+}
+
+impl<R: Serialize> Serialize for Reply<R> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Reply::Converted(resp) => resp.serialize(serializer),
+            Reply::Rejected(resp) => resp.serialize(serializer),
+        }
+    }
+}
+
+/// Runs the handler within the invocation's deadline.
+async fn handled(handler: BoxedHandler, state: Arc<AppState>, req: Request) -> Response {
     let time_left = req
         .lambda_context_ref()
         .map_or(DEFAULT_TIMEOUT, |context| time_left(context.deadline));
-    let resp = invoke(handler, state, req, time_left).await;
+    invoke(handler, state, req, time_left).await
+}
+
+/// Awaits the response, then logs and counts the request with its status and latency.
+async fn measured(response: impl Future<Output = Response>) -> Response {
+    let started = Instant::now();
+    let resp = response.await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let status = resp.status().as_u16();
     tracing::info!(status, ms, "request");

@@ -5,6 +5,7 @@
 pub mod ads;
 pub mod dashboard;
 pub mod dispatch;
+pub mod event;
 pub mod fallback;
 pub mod invoke;
 pub mod lambda;
