@@ -140,36 +140,26 @@ fn type_key(kind: &str, shard: usize) -> AttributeValue {
     s(json!([kind, shard]).to_string())
 }
 
+/// Checks, in bytes, a partition key value built as an attribute (`field` names its source).
+fn check_partition(field: &str, key: &AttributeValue) -> Result<(), ApiError> {
+    let text = key.as_s().map_or("", String::as_str);
+    keys::check(field, text, KeyPart::Partition)
+}
+
 /// Checks, in bytes, the table key made from a user id (`field` names it in the error).
 pub(crate) fn check_user(field: &str, user: &str) -> Result<(), ApiError> {
-    let key = user_key(user);
-    keys::check(
-        field,
-        key.as_s().map_or("", String::as_str),
-        KeyPart::Partition,
-    )
+    check_partition(field, &user_key(user))
 }
 
 /// Checks, in bytes, every key made from an action type: its `ByType` partition, its rollup
 /// sort key and, with a user, its `ByUserType` partition.
 pub(crate) fn check_type(field: &str, kind: &str, user: Option<&str>) -> Result<(), ApiError> {
-    let widest_shard = SHARDS as usize - 1;
-    let by_type = type_key(kind, widest_shard);
-    keys::check(
-        field,
-        by_type.as_s().map_or("", String::as_str),
-        KeyPart::Partition,
-    )?;
+    check_partition(field, &type_key(kind, SHARDS as usize - 1))?;
     keys::check(field, &format!("0000-00-00#{kind}"), KeyPart::Sort)?;
-    if let Some(user) = user {
-        let by_user_type = user_type_key(user, kind);
-        keys::check(
-            field,
-            by_user_type.as_s().map_or("", String::as_str),
-            KeyPart::Partition,
-        )?;
+    match user {
+        Some(user) => check_partition(field, &user_type_key(user, kind)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The items of a batch: deterministic, so writing them again changes nothing.
