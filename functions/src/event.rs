@@ -129,14 +129,17 @@ fn check_uri(request: &ApiGatewayV2httpRequest) -> Result<(), ApiError> {
             format!("{scheme}://{host}")
         }
     };
-    let mut uri = url::Url::parse(&format!("{origin}{path}"))
-        .map_err(|err| {
-            ApiError::field(
-                "host",
-                format!("{origin:?} (with x-forwarded-proto) is not a usable origin: {err}"),
-            )
-        })?
-        .to_string();
+    let url = url::Url::parse(&format!("{origin}{path}")).map_err(|err| {
+        ApiError::field(
+            "host",
+            format!("{origin:?} (with x-forwarded-proto) is not a usable origin: {err}"),
+        )
+    })?;
+    // Without a host, `lambda_http` keeps only the parsed path.
+    let mut uri = match host {
+        None => url.path().to_string(),
+        Some(_) => url.to_string(),
+    };
     if let Some(query) = request
         .raw_query_string
         .as_deref()
@@ -209,7 +212,7 @@ mod tests {
         ];
         let texts = (0u8..128)
             .map(|b| char::from(b).to_string())
-            .chain(["é😀", "%", "%g1", ":1", "[::1]", "a:b:c", ""].map(String::from));
+            .chain(["é😀", "%", "%g1", ":1", "[::1]", "a:b:c", "", "/"].map(String::from));
         for text in texts {
             for field in fields {
                 let mut event = serde_json::json!({
@@ -218,6 +221,11 @@ mod tests {
                     "requestContext": { "stage": "$default", "http": { "method": "GET" } },
                 });
                 *field(&mut event) = Value::String(format!("x{text}y"));
+                if text == "/" {
+                    // No host at all: the path alone becomes the URI ("//y", "/x/y").
+                    event["headers"] = serde_json::json!({});
+                    event["rawPath"] = Value::String(format!("/{text}y"));
+                }
                 match request(event) {
                     Ok(converted) => drop(lambda_http::Request::from(converted)),
                     Err(err) => assert!(err.status().is_client_error(), "{text:?}: {err}"),
