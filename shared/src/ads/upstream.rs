@@ -6,6 +6,7 @@ use crate::deadline::Deadline;
 use crate::ApiError;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING};
 use reqwest::redirect::Policy;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// The original service's ad server.
@@ -17,26 +18,34 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AdServer {
     url: String,
     timeout: Duration,
-    /// The client, or why it could not be built (then every fetch is a 502, logged once here).
-    client: Result<reqwest::Client, String>,
+    /// The client, built by the first fetch, or why it could not be (then every fetch is a
+    /// 502, logged once). Built there, not in `new`, so that only the binary whose route
+    /// fetches (`ads-ad`) links reqwest and its TLS setup: every state holds an `AdServer`.
+    client: OnceLock<Result<reqwest::Client, String>>,
 }
 
 impl AdServer {
     /// An ad server at `url`, answering within `timeout`. Redirects are not followed.
     pub fn new(url: impl Into<String>, timeout: Duration) -> Self {
-        let client = reqwest::Client::builder()
-            .redirect(Policy::none())
-            .timeout(timeout)
-            .build()
-            .map_err(|err| {
-                tracing::error!(error = %err, "the ad server's HTTP client could not be built");
-                err.to_string()
-            });
         AdServer {
             url: url.into(),
             timeout,
-            client,
+            client: OnceLock::new(),
         }
+    }
+
+    /// The HTTP client, built on first use.
+    fn client(&self) -> &Result<reqwest::Client, String> {
+        self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(Policy::none())
+                .timeout(self.timeout)
+                .build()
+                .map_err(|err| {
+                    tracing::error!(error = %err, "the ad server's HTTP client could not be built");
+                    err.to_string()
+                })
+        })
     }
 
     /// Where it fetches from (`VAST_URL`), and how long it waits (`VAST_TIMEOUT_MS`).
@@ -49,7 +58,7 @@ impl AdServer {
     /// The body is asked for uncompressed (`Accept-Encoding: identity`): an answer that is
     /// encoded all the same, or empty, is a 502, so a client never gets bytes it cannot read.
     pub async fn fetch(&self, deadline: Option<Deadline>) -> Result<Vec<u8>, ApiError> {
-        let client = self.client.as_ref().map_err(|err| {
+        let client = self.client().as_ref().map_err(|err| {
             ApiError::BadGateway(format!("the ad server client is unavailable: {err}"))
         })?;
         let timeout = deadline.map_or(self.timeout, |d| d.remaining().min(self.timeout));
