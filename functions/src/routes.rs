@@ -107,7 +107,7 @@ fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
 }
 
 /// Percent-decodes path parameters as API Gateway does; one that is not UTF-8 once decoded is
-/// a 400 naming it (never decoded lossily, so `%FF` and `%EF%BF%BD` stay different ids).
+/// a 400 naming it (never decoded lossily; `http::request::path_param` then refuses U+FFFD too).
 pub fn decode_params(params: Vec<(String, String)>) -> Result<HashMap<String, String>, ApiError> {
     params
         .into_iter()

@@ -9,11 +9,23 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// A path parameter that the route template guarantees; missing means a routing bug upstream.
+/// A value holding U+FFFD is a 400: API Gateway hands Lambda path parameters already decoded,
+/// with U+FFFD where the bytes were not UTF-8, so `zz%FF` and `zz%FE` would otherwise share a
+/// key in AWS while the local API tells them apart (see `docs/faults.md`).
 pub fn path_param<'a>(req: &'a Request, name: &str) -> Result<&'a str, ApiError> {
-    req.path_parameters_ref()
+    let value = req
+        .path_parameters_ref()
         .and_then(|params| params.first(name))
-        .ok_or_else(|| ApiError::field(name, "is required in the path"))
+        .ok_or_else(|| ApiError::field(name, "is required in the path"))?;
+    if value.contains(char::REPLACEMENT_CHARACTER) {
+        return Err(ApiError::field(name, NOT_UTF8_PATH));
+    }
+    Ok(value)
 }
+
+/// Why a path value is refused: not UTF-8, or U+FFFD, which stands for bytes that were not.
+const NOT_UTF8_PATH: &str =
+    "is not valid UTF-8 once percent-decoded (U+FFFD is refused too: it stands for such bytes)";
 
 /// The first value of a query parameter; an empty value counts as absent.
 pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
