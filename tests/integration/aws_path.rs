@@ -46,10 +46,17 @@ async fn trailing_slash_paths_reaching_the_fallback_answer_as_their_route() {
     let reply = call("fallback", &stats, &env).await.reply;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert!(reply.json().is_array());
+    // `$default` has no IAM authorization: the self test is sent on to its IAM-only route.
     let selftest = LambdaRequest::new("POST", "/test/2/");
     let reply = call("fallback", &selftest, &env).await.reply;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    assert_eq!(reply.json()["requested"], 2);
+    assert_eq!(reply.status, 308, "{}", reply.text());
+    assert_eq!(reply.header("location"), Some("/test/2"));
+    assert!(reply.json()["message"].as_str().unwrap().contains("IAM"));
+    assert_eq!(
+        api.get("/stats").await.json(),
+        json!([]),
+        "nothing was sent"
+    );
     let wrong = call("fallback", &LambdaRequest::new("GET", "/test/2/"), &env).await;
     assert_error(&wrong.reply, 405, "GET");
     // Other near misses are 404 on both paths, whichever function API Gateway picks.

@@ -243,7 +243,7 @@ async fn self_test_sizes_outside_1_to_10000_are_400_and_send_nothing(engine: Eng
     let api = Api::on(engine).await;
     for bad in ["0", "-1", "abc", "10001", "1e3"] {
         assert_error(
-            &api.post(&format!("/test/{bad}/")).await,
+            &api.post(&format!("/test/{bad}")).await,
             400,
             "n: must be a whole number",
         );
