@@ -3,9 +3,8 @@
 //! can point its own state at its own stub server.
 
 use crate::deadline::Deadline;
+use crate::http::client::{Client, FetchError};
 use crate::ApiError;
-use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING};
-use reqwest::redirect::Policy;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -20,8 +19,9 @@ pub struct AdServer {
     timeout: Duration,
     /// The client, built by the first fetch, or why it could not be (then every fetch is a
     /// 502, logged once). Built there, not in `new`, so that only the binary whose route
-    /// fetches (`ads-ad`) links reqwest and its TLS setup: every state holds an `AdServer`.
-    client: OnceLock<Result<reqwest::Client, String>>,
+    /// fetches (`ads-ad`) links the HTTP client and its TLS setup: every state holds an
+    /// `AdServer`.
+    client: OnceLock<Result<Client, String>>,
 }
 
 impl AdServer {
@@ -35,16 +35,11 @@ impl AdServer {
     }
 
     /// The HTTP client, built on first use.
-    fn client(&self) -> &Result<reqwest::Client, String> {
+    fn client(&self) -> &Result<Client, String> {
         self.client.get_or_init(|| {
-            reqwest::Client::builder()
-                .redirect(Policy::none())
-                .timeout(self.timeout)
-                .build()
-                .map_err(|err| {
-                    tracing::error!(error = %err, "the ad server's HTTP client could not be built");
-                    err.to_string()
-                })
+            Client::new().inspect_err(|err| {
+                tracing::error!(error = %err, "the ad server's HTTP client could not be built");
+            })
         })
     }
 
@@ -62,21 +57,18 @@ impl AdServer {
             ApiError::BadGateway(format!("the ad server client is unavailable: {err}"))
         })?;
         let timeout = deadline.map_or(self.timeout, |d| d.remaining().min(self.timeout));
-        let failure = |err| self.failure(err, timeout);
-        let mut resp = client
-            .get(&self.url)
-            .header(ACCEPT_ENCODING, "identity")
-            .timeout(timeout)
-            .send()
+        let headers = [("accept-encoding", "identity")];
+        let resp = client
+            .get(&self.url, &headers, MAX_BODY_BYTES, timeout)
             .await
-            .map_err(failure)?;
-        if !resp.status().is_success() {
+            .map_err(|err| self.failure(err))?;
+        if !resp.status.is_success() {
             return Err(ApiError::BadGateway(format!(
                 "the ad server answered {}",
-                resp.status().as_u16()
+                resp.status.as_u16()
             )));
         }
-        if let Some(encoding) = resp.headers().get(CONTENT_ENCODING) {
+        if let Some(encoding) = resp.headers.get(hyper::header::CONTENT_ENCODING) {
             let encoding = String::from_utf8_lossy(encoding.as_bytes())
                 .trim()
                 .to_string();
@@ -86,32 +78,27 @@ impl AdServer {
                 )));
             }
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(failure)? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(ApiError::BadGateway(
-                    "the ad server's answer is larger than 1 MiB".into(),
-                ));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        if body.is_empty() {
+        if resp.body.is_empty() {
             return Err(ApiError::BadGateway(
                 "the ad server answered with an empty body".into(),
             ));
         }
-        Ok(body)
+        Ok(resp.body.to_vec())
     }
 
-    fn failure(&self, err: reqwest::Error, timeout: Duration) -> ApiError {
+    fn failure(&self, err: FetchError) -> ApiError {
         tracing::warn!(error = %err, url = self.url, "ad server request failed");
-        if err.is_timeout() {
-            ApiError::GatewayTimeout(format!(
+        match err {
+            FetchError::Timeout(timeout) => ApiError::GatewayTimeout(format!(
                 "the ad server did not answer within {} ms",
                 timeout.as_millis()
-            ))
-        } else {
-            ApiError::BadGateway("the ad server could not be reached".into())
+            )),
+            FetchError::TooLarge(_) => {
+                ApiError::BadGateway("the ad server's answer is larger than 1 MiB".into())
+            }
+            FetchError::Failed(_) => {
+                ApiError::BadGateway("the ad server could not be reached".into())
+            }
         }
     }
 }

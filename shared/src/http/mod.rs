@@ -1,6 +1,7 @@
 //! HTTP helpers shared by every handler: request parsing, response shaping, pagination.
 
 pub mod budget;
+pub mod client;
 pub mod cursor;
 pub mod request;
 pub mod response;

@@ -2,6 +2,8 @@
 //! at a time and within a time budget that fits API Gateway's 30 seconds, and reports them.
 
 use super::PREFIX;
+use crate::http::client::Client;
+use crate::http::MAX_BODY_BYTES;
 use crate::ApiError;
 use fastrand::Rng;
 use serde::Serialize;
@@ -74,10 +76,7 @@ pub async fn run(base: &str, n: u32) -> Result<Report, ApiError> {
     let mut rng = Rng::new();
     let words = pool(&mut rng);
     let plan: Arc<Vec<String>> = Arc::new((0..n).map(|_| random_path(&words, &mut rng)).collect());
-    let client = reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
+    let client = Client::new()
         .map_err(|err| ApiError::BadGateway(format!("self test: no HTTP client ({err})")))?;
     let sender = Arc::new(Sender {
         client,
@@ -108,7 +107,7 @@ pub async fn run(base: &str, n: u32) -> Result<Report, ApiError> {
 /// The shared state of a run's workers: each takes the next planned request until none is left
 /// or the budget is spent.
 struct Sender {
-    client: reqwest::Client,
+    client: Client,
     base: String,
     plan: Arc<Vec<String>>,
     next: AtomicUsize,
@@ -134,13 +133,11 @@ impl Sender {
 
     /// True when the API answered 200; the body is read so the connection can be reused.
     async fn get(&self, url: &str) -> bool {
-        match self.client.get(url).send().await {
-            Ok(resp) => {
-                let ok = resp.status() == reqwest::StatusCode::OK;
-                ok && resp.bytes().await.is_ok()
-            }
-            Err(_) => false,
-        }
+        let answer = self
+            .client
+            .get(url, &[], MAX_BODY_BYTES, REQUEST_TIMEOUT)
+            .await;
+        answer.is_ok_and(|resp| resp.status == hyper::StatusCode::OK)
     }
 
     fn record(&self, outcomes: &[(usize, bool)], report: &mut Report) {

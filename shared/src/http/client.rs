@@ -1,0 +1,109 @@
+//! The outgoing HTTP client (the ad server, the self test): hyper with rustls and the system's
+//! root certificates, as the AWS SDK already links them, so no second HTTP stack is shipped.
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper::header::HeaderValue;
+use hyper::{HeaderMap, Request, StatusCode, Uri};
+use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client as Pool;
+use hyper_util::rt::TokioExecutor;
+use std::time::Duration;
+
+/// Why a GET gave no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("no answer within {} ms", .0.as_millis())]
+    Timeout(Duration),
+    #[error("the answer is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// An answer: status, headers and the whole body.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A pooled HTTP/1.1 client for `http` and `https` URLs; it never follows redirects.
+#[derive(Clone)]
+pub struct Client {
+    pool: Pool<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+}
+
+impl Client {
+    /// A client trusting the system's root certificates (as the SDK's client does); fails when
+    /// there are none.
+    pub fn new() -> Result<Self, String> {
+        let tls = rustls::ClientConfig::builder()
+            .with_native_roots()
+            .map_err(|err| format!("no root certificates: {err}"))?
+            .with_no_client_auth();
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Client {
+            pool: Pool::builder(TokioExecutor::new()).build(connector),
+        })
+    }
+
+    /// GETs `url` with `headers`, reading at most `limit` body bytes, all within `timeout`.
+    pub async fn get(
+        &self,
+        url: &str,
+        headers: &[(&'static str, &'static str)],
+        limit: usize,
+        timeout: Duration,
+    ) -> Result<Answer, FetchError> {
+        tokio::time::timeout(timeout, self.fetch(url, headers, limit))
+            .await
+            .map_err(|_| FetchError::Timeout(timeout))?
+    }
+
+    async fn fetch(
+        &self,
+        url: &str,
+        headers: &[(&'static str, &'static str)],
+        limit: usize,
+    ) -> Result<Answer, FetchError> {
+        let uri: Uri = url.parse().map_err(|err| failed("bad URL", err))?;
+        let mut request = Request::get(uri);
+        for &(name, value) in headers {
+            request = request.header(name, HeaderValue::from_static(value));
+        }
+        let request = request
+            .body(Empty::new())
+            .map_err(|err| failed("bad request", err))?;
+        let response = self
+            .pool
+            .request(request)
+            .await
+            .map_err(|err| failed("request failed", err))?;
+        let (parts, mut body) = response.into_parts();
+        let mut bytes = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|err| failed("body failed", err))?;
+            if let Some(chunk) = frame.data_ref() {
+                if bytes.len() + chunk.len() > limit {
+                    return Err(FetchError::TooLarge(limit));
+                }
+                bytes.extend_from_slice(chunk);
+            }
+        }
+        Ok(Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: bytes.into(),
+        })
+    }
+}
+
+fn failed(what: &str, err: impl std::fmt::Display) -> FetchError {
+    FetchError::Failed(format!("{what}: {err}"))
+}
