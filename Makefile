@@ -70,7 +70,7 @@ check-template: .venv-iac/.installed .venv-checkov/.installed
 lambda-build: .venv-iac/.installed
 	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/.venv-iac/bin:$$PATH" cargo lambda build --release --arm64 --disable-optimizations --package tally-functions
-	python3 scripts/artifacts.py
+	python3 scripts/artifacts.py --budget
 
 ## The deploy artifacts as they are, under qemu's arm64 user-mode emulation (Debian's
 ## qemu-user-static and arm64 glibc, installed here if missing): each answers its event.

@@ -25,7 +25,7 @@ def functions():
 
 
 def table(rows):
-    lines = ["| function | arm64 `bootstrap` MiB | bytes | SHA-256 (first 12) |",
+    lines = ["| function | arm64 `bootstrap` MiB (1,048,576 bytes) | bytes | SHA-256 (first 12) |",
              "|---|---:|---:|---|"]
     lines += [f"| {name} | {size / 1048576:.2f} | {size} | `{digest[:12]}` |"
               for name, size, digest in rows]
