@@ -107,3 +107,52 @@ impl Client {
 fn failed(what: &str, err: impl std::fmt::Display) -> FetchError {
     FetchError::Failed(format!("{what}: {err}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A loopback server answering each connection with `answer` (none: it never answers).
+    async fn serve(answer: Option<Vec<u8>>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let _ = socket.read(&mut [0; 4096]).await;
+                    match answer {
+                        Some(answer) => drop(socket.write_all(&answer).await),
+                        None => std::future::pending().await,
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    fn answer(body: &[u8]) -> Vec<u8> {
+        let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+        [head.as_bytes(), body].concat()
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_up_to_the_limit_and_no_further() {
+        let client = Client::new().unwrap();
+        let url = serve(Some(answer(&[b'x'; 1001]))).await;
+        let second = Duration::from_secs(1);
+        let err = client.get(&url, &[], 1000, second).await.err().unwrap();
+        assert!(matches!(err, FetchError::TooLarge(1000)), "{err}");
+        let ok = client.get(&url, &[], 1001, second).await.unwrap();
+        assert_eq!((ok.status, ok.body.len()), (StatusCode::OK, 1001));
+    }
+
+    #[tokio::test]
+    async fn no_answer_in_time_is_a_timeout() {
+        let url = serve(None).await;
+        let timeout = Duration::from_millis(100);
+        let err = Client::new().unwrap().get(&url, &[], 10, timeout).await;
+        assert!(matches!(err, Err(FetchError::Timeout(t)) if t == timeout));
+    }
+}
