@@ -26,6 +26,26 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request's body once its headers arrived.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Accepts connections on `listener` until the task is dropped, handing each to `serve_one`
+/// on its own task; a failed accept (say, out of file descriptors) is logged and retried.
+pub async fn accept_loop<F, Fut>(listener: tokio::net::TcpListener, serve_one: F)
+where
+    F: Fn(TcpStream, std::net::SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    loop {
+        match listener.accept().await {
+            Ok((stream, source)) => {
+                tokio::spawn(serve_one(stream, source));
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
 /// Serves `stream` with `service`, headers limited to `header_timeout`.
 pub async fn serve<S>(stream: TcpStream, service: S, header_timeout: Duration)
 where

@@ -50,21 +50,14 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>) {
 
 /// Serves the API on `listener` with these time limits until the task is dropped.
 pub async fn serve_with(listener: TcpListener, state: Arc<AppState>, limits: Limits) {
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(err) => {
-                tracing::warn!(error = %err, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                continue;
-            }
-        };
+    crate::conn::accept_loop(listener, move |stream, _| {
         let state = Arc::clone(&state);
-        tokio::spawn(async move {
+        async move {
             let service = service_fn(move |req| answer(Arc::clone(&state), req, limits.body));
             crate::conn::serve(stream, service, limits.headers).await;
-        });
-    }
+        }
+    })
+    .await;
 }
 
 async fn answer(

@@ -138,17 +138,9 @@ async fn read_limited(mut body: hyper::body::Incoming, limit: usize) -> Option<V
 /// Serves Lambda mode on `listener` until the task is dropped.
 pub async fn serve(listener: TcpListener, mode: Arc<LambdaMode>) {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    loop {
-        let (stream, source) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(err) => {
-                tracing::warn!(error = %err, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                continue;
-            }
-        };
+    crate::conn::accept_loop(listener, move |stream, source| {
         let mode = Arc::clone(&mode);
-        tokio::spawn(async move {
+        async move {
             let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let mode = Arc::clone(&mode);
                 async move {
@@ -166,6 +158,7 @@ pub async fn serve(listener: TcpListener, mode: Arc<LambdaMode>) {
                 }
             });
             crate::conn::serve(stream, service, crate::conn::HEADER_TIMEOUT).await;
-        });
-    }
+        }
+    })
+    .await;
 }
