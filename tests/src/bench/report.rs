@@ -37,7 +37,7 @@ pub fn render(
     );
     let warm_rows = warm.iter().map(|w| {
         format!(
-            "| `{}` | {} | {:.0} | {:.2} | {:.2} | {} |",
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {} |",
             w.scenario, w.connections, w.requests_per_second, w.p50_ms, w.p99_ms, w.non_2xx
         )
     });

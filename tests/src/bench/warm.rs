@@ -11,6 +11,8 @@ pub struct Scenario {
     pub path: &'static str,
     pub content_type: &'static str,
     pub body: &'static str,
+    /// What repeating this request does, where that is not plain from the request itself.
+    pub note: &'static str,
 }
 
 impl Scenario {
@@ -20,6 +22,7 @@ impl Scenario {
             path,
             content_type: "",
             body: "",
+            note: "",
         }
     }
 
@@ -29,11 +32,21 @@ impl Scenario {
             path,
             content_type,
             body,
+            note: "",
         }
     }
 
+    /// The same scenario, its row saying `note` about what it measures.
+    pub const fn noting(self, note: &'static str) -> Self {
+        Scenario { note, ..self }
+    }
+
+    /// The row's label, in Markdown: the request as code, then the note.
     pub fn label(&self) -> String {
-        format!("{} {}", self.method, self.path)
+        match self.note {
+            "" => format!("`{} {}`", self.method, self.path),
+            note => format!("`{} {}` ({note})", self.method, self.path),
+        }
     }
 
     /// The wrk Lua script that sends this request.
