@@ -26,6 +26,26 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request's body once its headers arrived.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Answers `req` with `answer`, then logs its method, path, status and time: the one request
+/// log line of the local API and Lambda mode.
+pub async fn logged<B, F, Fut>(req: hyper::Request<Incoming>, answer: F) -> hyper::Response<B>
+where
+    F: FnOnce(hyper::Request<Incoming>) -> Fut,
+    Fut: std::future::Future<Output = hyper::Response<B>>,
+{
+    let started = std::time::Instant::now();
+    let (method, path) = (req.method().to_string(), req.uri().path().to_string());
+    let resp = answer(req).await;
+    tracing::info!(
+        method,
+        path,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    resp
+}
+
 /// Accepts connections on `listener` until the task is dropped, handing each to `serve_one`
 /// on its own task; a failed accept (say, out of file descriptors) is logged and retried.
 pub async fn accept_loop<F, Fut>(listener: tokio::net::TcpListener, serve_one: F)

@@ -12,7 +12,7 @@ use percent_encoding::percent_decode_str;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tally::deadline::DEFAULT_TIMEOUT;
 use tally::http::request::parse_query;
 use tally::http::response::{error, text, Response};
@@ -65,20 +65,13 @@ async fn answer(
     req: hyper::Request<Incoming>,
     body_timeout: Duration,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    let started = Instant::now();
-    let method = req.method().to_string();
-    let path = req.uri().path().to_string();
-    let resp = match into_event(req, body_timeout).await {
-        Ok(event) => route(state, event).await,
-        Err(err) => error(&err),
-    };
-    tracing::info!(
-        method,
-        path,
-        status = resp.status().as_u16(),
-        ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
+    let resp = crate::conn::logged(req, |req| async move {
+        match into_event(req, body_timeout).await {
+            Ok(event) => route(state, event).await,
+            Err(err) => error(&err),
+        }
+    })
+    .await;
     let (parts, body) = resp.into_parts();
     Ok(hyper::Response::from_parts(
         parts,

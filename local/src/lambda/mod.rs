@@ -20,7 +20,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::net::TcpListener;
 
 /// How to run the functions.
@@ -144,17 +143,8 @@ pub async fn serve(listener: TcpListener, mode: Arc<LambdaMode>) {
             let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                 let mode = Arc::clone(&mode);
                 async move {
-                    let started = Instant::now();
-                    let (method, path) = (req.method().to_string(), req.uri().path().to_string());
-                    let resp = mode.handle(req, source, port).await;
-                    tracing::info!(
-                        method,
-                        path,
-                        status = resp.status().as_u16(),
-                        ms = started.elapsed().as_secs_f64() * 1000.0,
-                        "request"
-                    );
-                    Ok::<_, Infallible>(resp)
+                    let answer = |req| mode.handle(req, source, port);
+                    Ok::<_, Infallible>(crate::conn::logged(req, answer).await)
                 }
             });
             crate::conn::serve(stream, service, crate::conn::HEADER_TIMEOUT).await;
