@@ -118,16 +118,34 @@ async fn create_table(client: &Client, spec: &TableSpec, name: &str) -> Result<(
         .send()
         .await;
     match result {
-        Ok(_) => Ok(()),
+        Ok(_) => {}
         Err(err)
             if err
                 .as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception()) =>
-        {
-            Ok(())
-        }
-        Err(err) => Err(StoreError::from(err).into()),
+                .is_some_and(|e| e.is_resource_in_use_exception()) => {}
+        Err(err) => return Err(StoreError::from(err).into()),
     }
+    wait_until_active(client, name).await
+}
+
+/// Waits until the table is `ACTIVE`: CreateTable answers while the table is still `CREATING`
+/// (seconds in AWS, a moment in dynalite), and writes before then fail with
+/// ResourceNotFoundException (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html).
+async fn wait_until_active(client: &Client, name: &str) -> Result<(), SchemaError> {
+    for _ in 0..600 {
+        let described = client.describe_table().table_name(name).send().await;
+        let status = described
+            .map_err(StoreError::from)?
+            .table
+            .and_then(|t| t.table_status);
+        if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Err(bad(format!(
+        "table {name} did not become ACTIVE within 30 s"
+    )))
 }
 
 /// Creates every table that does not exist yet, named by `name`, and returns the names.
