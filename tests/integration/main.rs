@@ -49,6 +49,7 @@ mod http_server;
 mod lambda;
 mod logs;
 mod logs_store;
+mod meter;
 mod odd_events;
 mod people;
 mod people_store;

@@ -2,11 +2,9 @@
 //! request of one operation (it is applied, then answered late), as a slow DynamoDB attempt
 //! does: what a client that gives up and resends would get wrong shows.
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use crate::proxy::{forward, serve, Received};
+use http_body_util::Full;
+use hyper::body::Bytes;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,57 +45,17 @@ impl SlowProxy {
             delayed: Arc::new(AtomicBool::new(false)),
             client: reqwest::Client::new(),
         };
-        let server = tokio::spawn(serve(listener, plan));
+        let server = tokio::spawn(serve(listener, move |req| answer_late(plan.clone(), req)));
         SlowProxy { endpoint, server }
     }
 }
 
-async fn serve(listener: TcpListener, plan: Plan) {
-    while let Ok((stream, _)) = listener.accept().await {
-        let plan = plan.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| forward(plan.clone(), req));
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
-}
-
-async fn forward(
-    plan: Plan,
-    req: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, hyper::Error> {
-    let (parts, body) = req.into_parts();
-    let body = body.collect().await?.to_bytes();
-    let target = parts
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let mut out = plan
-        .client
-        .post(format!("{}{}", plan.upstream, parts.uri.path()))
-        .body(body.to_vec());
-    for (name, value) in &parts.headers {
-        if name != "host" && name != "content-length" {
-            out = out.header(name, value);
-        }
-    }
-    let answer = out.send().await.expect("upstream answers");
-    let status = answer.status();
-    let headers = answer.headers().clone();
-    let bytes = answer.bytes().await.expect("upstream body");
-    let is_target = target.ends_with(&format!(".{}", plan.operation));
-    if is_target && !plan.delayed.swap(true, Ordering::SeqCst) {
+/// Forwards one request; answers it late if it is the first of the planned operation.
+async fn answer_late(plan: Plan, req: Received) -> hyper::Response<Full<Bytes>> {
+    let url = format!("{}{}", plan.upstream, req.parts.uri.path());
+    let answer = forward(&plan.client, &url, &req.parts.headers, req.body.to_vec()).await;
+    if req.operation() == plan.operation && !plan.delayed.swap(true, Ordering::SeqCst) {
         tokio::time::sleep(plan.delay).await;
     }
-    let mut resp = hyper::Response::builder().status(status.as_u16());
-    for (name, value) in &headers {
-        if name != "content-length" && name != "transfer-encoding" {
-            resp = resp.header(name.as_str(), value.as_bytes());
-        }
-    }
-    Ok(resp.body(Full::new(bytes)).expect("response"))
+    answer.into_response()
 }

@@ -1,0 +1,177 @@
+//! The meter: a proxy in front of a DynamoDB-protocol server that measures what every operation
+//! sent through it would cost in AWS, in read and write request units, from the items on the
+//! wire and as stored, by DynamoDB's documented rules (`rules.rs`, `size.rs`; docs/cost.md).
+//!
+//! Usage (N requests through the meter, then their total):
+//! ```ignore
+//! let meter = Meter::start(&tally_tests::dynalite_endpoint()).await;
+//! let state = DynamoTables::create_at(meter.endpoint()).await.state(); // or any client at it
+//! // ... send requests to an `Api::serve(state)`, or call the stores directly ...
+//! let units = meter.take(); // Units { rru, wru, per_op } since the last take
+//! ```
+//! Each write is metered by reading its item (a consistent GetItem) before and after forwarding
+//! it, and operations are forwarded one at a time, so concurrent requests are metered exactly
+//! but not concurrently. Table and index schemas come from the server (`DescribeTable`).
+
+mod backend;
+pub mod ops;
+pub mod rules;
+pub mod schema;
+pub mod size;
+
+use crate::proxy::{forward, serve, Answer, Received};
+use backend::Backend;
+use rules::Part;
+use schema::TableSchema;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// The units of the operations metered since the last `take`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Units {
+    pub rru: f64,
+    pub wru: f64,
+    pub per_op: Vec<OpUnits>,
+}
+
+/// One operation's units, and where they went (the table, or `Table/Index`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpUnits {
+    pub operation: String,
+    pub rru: f64,
+    pub wru: f64,
+    pub parts: Vec<Part>,
+}
+
+impl Units {
+    /// The operations' names, in the order they were sent.
+    pub fn operations(&self) -> Vec<&str> {
+        self.per_op.iter().map(|op| op.operation.as_str()).collect()
+    }
+}
+
+/// A running meter; dropping it stops the proxy.
+pub struct Meter {
+    endpoint: String,
+    state: Arc<State>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for Meter {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+struct State {
+    upstream: String,
+    client: reqwest::Client,
+    /// One operation at a time: its before, itself and its after.
+    turn: tokio::sync::Mutex<()>,
+    schemas: Arc<Mutex<HashMap<String, TableSchema>>>,
+    metered: Mutex<Vec<OpUnits>>,
+}
+
+impl Meter {
+    /// A meter in front of the DynamoDB-protocol server at `upstream`, on a free loopback port.
+    pub async fn start(upstream: &str) -> Meter {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let state = Arc::new(State {
+            upstream: upstream.trim_end_matches('/').to_string(),
+            client: reqwest::Client::new(),
+            turn: tokio::sync::Mutex::new(()),
+            schemas: Arc::default(),
+            metered: Mutex::default(),
+        });
+        let serving = Arc::clone(&state);
+        let server = tokio::spawn(serve(listener, move |req| {
+            let state = Arc::clone(&serving);
+            async move { state.meter(req).await.into_response() }
+        }));
+        Meter {
+            endpoint,
+            state,
+            server,
+        }
+    }
+
+    /// Where clients reach the server through the meter.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The units metered since the last call, leaving the meter at zero.
+    pub fn take(&self) -> Units {
+        let per_op = self
+            .state
+            .metered
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default();
+        Units {
+            rru: per_op.iter().map(|op| op.rru).sum(),
+            wru: per_op.iter().map(|op| op.wru).sum(),
+            per_op,
+        }
+    }
+}
+
+impl State {
+    /// Forwards one request and records its units.
+    async fn meter(&self, req: Received) -> Answer {
+        let operation = req.operation().to_string();
+        let url = format!("{}{}", self.upstream, req.parts.uri.path());
+        let _turn = self.turn.lock().await;
+        let request: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let backend = Backend {
+            client: &self.client,
+            url: url.clone(),
+            headers: &req.parts.headers,
+            schemas: &self.schemas,
+        };
+        let writes = ops::writes(&backend, &operation, &request).await;
+        let before = ops::snapshot(&backend, &writes).await;
+        let answer = forward(&self.client, &url, &req.parts.headers, req.body.to_vec()).await;
+        let body: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+        let is_write = ops::WRITES.contains(&operation.as_str());
+        if is_write && charged(&answer, &body) {
+            let parts = ops::write_parts(&backend, &writes, before).await;
+            self.record(operation, false, parts);
+        } else if ops::READS.contains(&operation.as_str()) && answer.status == 200 {
+            let parts = ops::read_parts(&backend, &operation, &request, &body).await;
+            self.record(operation, true, parts);
+        } else if !is_write {
+            // CreateTable, DeleteTable, UpdateTable, ...: not billed per request.
+            backend.forget(request["TableName"].as_str().unwrap_or_default());
+        }
+        answer
+    }
+
+    /// Records an operation whose parts are read units (`read`) or write units.
+    fn record(&self, operation: String, read: bool, parts: Vec<Part>) {
+        let total: f64 = parts.iter().map(|(_, units)| units).sum();
+        let (rru, wru) = if read { (total, 0.0) } else { (0.0, total) };
+        let op = OpUnits {
+            operation,
+            rru,
+            wru,
+            parts,
+        };
+        if let Ok(mut metered) = self.metered.lock() {
+            metered.push(op);
+        }
+    }
+}
+
+/// Whether a write was billed: it succeeded, or its condition failed (a failed condition still
+/// costs the item's size: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html#write-operation-consumption).
+fn charged(answer: &Answer, body: &Value) -> bool {
+    let kind = body["__type"].as_str().unwrap_or_default();
+    answer.status == 200
+        || kind.ends_with("ConditionalCheckFailedException")
+        || kind.ends_with("TransactionCanceledException")
+}
