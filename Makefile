@@ -1,5 +1,5 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run run-lambda test exactness bench check-template lambda-build lint fmt nextest smoke lambda-test
+.PHONY: run run-lambda test exactness bench cost check-template lambda-build lint fmt nextest smoke lambda-test
 
 # Python tools live in three virtualenvs because their pins conflict.
 define venv
@@ -49,12 +49,19 @@ smoke:
 exactness: nextest
 	cargo nextest run -p tally-tests --test integration --run-ignored only exactness
 
-## Cold start, warm throughput and cost per request; rewrites the README's benchmark table.
+## Cold start, warm throughput and cost per request; rewrites the README's benchmark and cost
+## tables.
 bench: .venv/.installed
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	cargo build --release -p tally-functions --bins
 	cargo build --release -p tally-local -p tally-tests --bin tally-local --bin bench
 	scripts/with-dynamodb.sh target/release/bench
+
+## The cost table alone (debug build is enough: units do not depend on speed): every route's
+## request through the meter on small and realistic data; rewrites the README's cost section.
+cost: .venv/.installed
+	cargo build -p tally-tests --bin bench
+	scripts/with-dynamodb.sh target/debug/bench cost
 
 ## sam validate --lint, cfn-lint and checkov on template.yaml (offline, dummy credentials).
 check-template: .venv-iac/.installed .venv-checkov/.installed

@@ -149,24 +149,6 @@ fn read_only_functions_hold_no_write_permission() {
     }
 }
 
-/// The cost table in the README is only as good as its model: each function's event must send
-/// exactly the DynamoDB operations the model lists, on the real (local) server.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_event_sends_the_operations_its_cost_model_lists() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let ad_server = tally_tests::stub::StubServer::start(tally_tests::stub::Behaviour::Xml).await;
-    let checked = tally_tests::bench::cost::check_operations(&repo, &ad_server).await;
-    let wrong: Vec<&str> = checked
-        .iter()
-        .filter(|(_, ok)| !ok)
-        .map(|(f, _)| f.as_str())
-        .collect();
-    assert!(
-        wrong.is_empty(),
-        "cost model differs from the wire for {wrong:?}"
-    );
-}
-
 /// Every route in the contract (`../shared/API.md`, beside the repository) is in the route
 /// table, and so (by the tests above and in `events.rs`) deployed, documented and given an event.
 #[test]

@@ -37,6 +37,7 @@ mod ads_store;
 mod aws_path;
 mod browser;
 mod contract;
+mod cost;
 mod dashboard;
 mod dashboard_store;
 mod deploy;

@@ -1,29 +1,23 @@
-//! Cost per request: DynamoDB request units per route by DynamoDB's published rules, and the
-//! price of a million requests from AWS's list prices (us-east-1, on-demand, arm64).
-//!
-//! The rules: a write costs 1 WRU per started KB of the item, plus the same again for every
-//! index whose projected attributes it changes; a strongly consistent read 1 RRU per started
-//! 4 KB, an eventually consistent one (every index Query) half that; a Query is charged on
-//! the total size it reads, rounded up to 4 KB.
+//! Cost per request: each route's budget of DynamoDB request units (declared once, here: the
+//! README's cost table and the per-route tests both read it), the price of a million requests
+//! from AWS's list prices (us-east-1, on-demand, arm64), and the measurement of every route
+//! through the meter (`crate::meter`), on small data (its event) and on realistic data
+//! (`realistic.rs`).
 
-use crate::stub::StubServer;
-use crate::DynamoTables;
-use std::path::Path;
-use std::sync::Arc;
+use super::realistic::{scenario, world, Scenario};
+use crate::events::{functions, EventRequest};
+use crate::meter::{Meter, Units};
+use crate::stub::{Behaviour, StubServer};
+use crate::{Api, DynamoTables};
 use std::time::Duration;
-use tally::http::response::respond;
-use tally_functions::dispatch::handler;
-use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 
-/// What one request to a function costs in DynamoDB, and the operations that cost comes from.
+/// A route's budget: the most its realistic request (`realistic.rs`; for a reading route, its
+/// event on realistic data) may cost, and why it costs that.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteCost {
     pub function: &'static str,
-    /// The operations the adapter is expected to send (checked against the wire, in any order:
-    /// the dashboard reads its sections concurrently).
-    pub operations: &'static [&'static str],
-    pub read_units: f64,
-    pub write_units: f64,
+    pub rru: f64,
+    pub wru: f64,
     pub why: &'static str,
 }
 
@@ -38,211 +32,283 @@ pub const DYNAMODB_WRU_PER_MILLION: f64 = 0.625;
 pub const DYNAMODB_RRU_PER_MILLION: f64 = 0.125;
 /// The functions' memory size in `template.yaml`.
 pub const MEMORY_GB: f64 = 0.125;
+/// The billed duration assumed per invocation: a warm one with DynamoDB round trips (at 128 MB,
+/// 10 ms is $0.017 per million: the price hardly depends on it).
+pub const BILLED_MS: f64 = 10.0;
 
-/// The cost model of every route (default page size 100 where a route pages).
+/// Every route's budget.
 pub const ROUTE_COSTS: &[RouteCost] = &[
-    RouteCost { function: "visits-home", operations: &[], read_units: 0.0, write_units: 0.0, why: "static page" },
+    RouteCost {
+        function: "visits-home",
+        rru: 0.0,
+        wru: 0.0,
+        why: "static page",
+    },
     RouteCost {
         function: "visits-form",
-        operations: &["UpdateItem"],
-        read_units: 0.0,
-        write_units: 4.0,
-        why: "ADD on a <1 KB item (1) + ByShard index, whose projected count changes (1) + ByCount, whose sort key changes (delete + put: 2)",
+        rru: 0.0,
+        wru: 4.0,
+        why: "ADD on the counter (an id of 128 4-byte characters: under 1 KB) (1) + `ByShard`, whose projected count changes (1) + `ByCount`, whose sort key changes (delete + put: 2); a new id: 3",
     },
     RouteCost {
         function: "visits-increment",
-        operations: &["UpdateItem"],
-        read_units: 0.0,
-        write_units: 4.0,
-        why: "ADD on a <1 KB item (1) + ByShard index (1) + ByCount key change (2)",
+        rru: 0.0,
+        wru: 4.0,
+        why: "as `visits-form`: item 1 + `ByShard` 1 + `ByCount` 2",
     },
     RouteCost {
         function: "visits-count",
-        operations: &["GetItem"],
-        read_units: 1.0,
-        write_units: 0.0,
-        why: "strongly consistent GetItem of a <4 KB item",
+        rru: 1.0,
+        wru: 0.0,
+        why: "strongly consistent GetItem of an item under 4 KB",
     },
     RouteCost {
         function: "visits-database",
-        operations: &["Query", "Query", "Query", "Query"],
-        read_units: 4.0,
-        write_units: 0.0,
-        why: "4 shard Queries of about 39 ~50 B entries (a share of 101 plus half, merged; eventually consistent: at most 1 RRU each)",
+        rru: 2.0,
+        wru: 0.0,
+        why: "4 `ByShard` shard Queries of a share of limit + 1 entries (eventually consistent, under 4 KB: 0.5 each)",
     },
     RouteCost {
         function: "ads-ad",
-        operations: &["UpdateItem", "UpdateItem"],
-        read_units: 0.0,
-        write_units: 2.0,
-        why: "ADD on the user's item and on one of the SDK version's 8 shard items (<1 KB; BySdk keys never change, so no index write but a shard item's first: +1); then the ad server",
+        rru: 0.0,
+        wru: 3.0,
+        why: "ADD on the user's item (1) and on one of the SDK version's 8 shard items (1; parameters of 256 3-byte characters: under 1 KB), whose first ADD also enters `BySdk` (+1); then the ad server",
     },
     RouteCost {
         function: "ads-impression",
-        operations: &["UpdateItem", "UpdateItem"],
-        read_units: 0.0,
-        write_units: 2.0,
-        why: "ADD on the user's item and on one SDK shard item",
+        rru: 0.0,
+        wru: 3.0,
+        why: "as `ads-ad`, without the ad server",
     },
     RouteCost {
         function: "ads-statistics",
-        operations: &["BatchGetItem"],
-        read_units: 1.0,
-        write_units: 0.0,
+        rru: 1.0,
+        wru: 0.0,
         why: "`?username=`: one consistent read of one item (`?sdk=`: 8 items, 8 RRU)",
     },
     RouteCost {
         function: "logs-record",
-        operations: &["UpdateItem", "BatchWriteItem", "UpdateItem", "UpdateItem", "UpdateItem"],
-        read_units: 0.0,
-        write_units: 16.0,
-        why: "the event's 3 actions: request item (1) + 3 action items (<1 KB) x (table + ByUserType + ByType + ByTime) = 12 + one daily rollup ADD per (day, type), here 3; n actions cost 1 + 4n + (day, type) pairs",
+        rru: 0.0,
+        wru: 8004.0,
+        why: "the request item (1) + each action (about 1.1 KB: 2 per copy) in the table and 3 indexes that project `properties` (1,000 x 4 x 2) + one daily rollup ADD per (day, type), here 3; small: 3 actions, 1 + 12 + 3",
     },
     RouteCost {
         function: "logs-query",
-        operations: &["Query"],
-        read_units: 0.5,
-        write_units: 0.0,
-        why: "the event's user + type filter: one Query of ByUserType (<4 KB, eventually consistent); user alone: the table, 1 RRU; type or time alone: 8 shard Queries",
+        rru: 0.5,
+        wru: 0.0,
+        why: "the event's user + type filter: one `ByUserType` Query (under 4 KB, eventually consistent); user alone: the table, 1 RRU; type or time alone: 8 shard Queries",
     },
-    RouteCost { function: "people-ping", operations: &[], read_units: 0.0, write_units: 0.0, why: "no store access" },
+    RouteCost {
+        function: "people-ping",
+        rru: 0.0,
+        wru: 0.0,
+        why: "no store access",
+    },
     RouteCost {
         function: "people-list",
-        operations: &["Query"],
-        read_units: 2.0,
-        write_units: 0.0,
-        why: "one ById Query of limit + 1 persons (~150 B each: 101 are <16 KB, eventually consistent)",
+        rru: 0.5,
+        wru: 0.0,
+        why: "one `ById` Query of limit + 1 persons (under 4 KB, eventually consistent)",
     },
     RouteCost {
         function: "people-create",
-        operations: &["UpdateItem", "PutItem", "UpdateItem"],
-        read_units: 0.0,
-        write_units: 6.0,
-        why: "id sequence and age directory on the meta item (1) + conditional put of a <1 KB person (1) and its ById, ByLastName, ByGroup entries (3) + the group's count on the meta item (1)",
+        rru: 0.0,
+        wru: 29.0,
+        why: "the meta item (id sequence, group directory and a counter per group: about 5.5 KB with the 279 groups the contract allows) twice (6 + 6) + the person (256 4-byte characters per name: about 4.2 KB) in the table (5), `ById` (5) and `ByGroup` (5), and its `ByLastName` key (2); small: 1 + 4 + 1",
     },
     RouteCost {
         function: "people-by-age",
-        operations: &["GetItem", "Query", "Query"],
-        read_units: 2.0,
-        write_units: 0.0,
-        why: "the age directory (1) + up to 3 ByGroup Queries per age the page touches (0.5 each per 4 KB); here one person",
+        rru: 14.5,
+        wru: 0.0,
+        why: "the group directory (1) + 27 `ByGroup` Queries (0.5 each) for a page of 10 over a directory with a person in every group; small: 1 + 2 Queries",
     },
     RouteCost {
         function: "people-get",
-        operations: &["GetItem"],
-        read_units: 1.0,
-        write_units: 0.0,
-        why: "strongly consistent GetItem of a <4 KB person",
+        rru: 1.0,
+        wru: 0.0,
+        why: "strongly consistent GetItem of a person under 4 KB",
     },
     RouteCost {
         function: "people-ids-by-lastname",
-        operations: &["Query"],
-        read_units: 0.5,
-        write_units: 0.0,
-        why: "one keys-only ByLastName Query (<4 KB, eventually consistent)",
+        rru: 0.5,
+        wru: 0.0,
+        why: "one keys-only `ByLastName` Query (under 4 KB, eventually consistent)",
     },
     RouteCost {
         function: "stats-count",
-        operations: &["UpdateItem"],
-        read_units: 0.0,
-        write_units: 5.0,
-        why: "ADD count, SET tie on a <1 KB item (1) + ByCount and ByTie, whose keys change (delete + put: 2 each); a new path: 3",
+        rru: 0.0,
+        wru: 10.0,
+        why: "ADD count, SET tie on the path's item (a 1,024-byte path: 2) + `ByCount` and `ByTie`, whose keys change (delete + put of 2 KB entries: 4 each); a new short path: 3",
     },
     RouteCost {
         function: "stats-list",
-        operations: &["Query", "Query", "Query", "Query"],
-        read_units: 2.0,
-        write_units: 0.0,
-        why: "4 ByCount shard Queries of a share of limit + 1 keys plus half, merged (0.5 each, eventually consistent); a tie group cut by the page adds ByTie Queries",
+        rru: 4.5,
+        wru: 0.0,
+        why: "4 `ByCount` shard Queries + 5 `ByTie` Queries for the tie group the page cuts (0.5 each, eventually consistent)",
     },
     RouteCost {
         function: "stats-test",
-        operations: &[],
-        read_units: 0.0,
-        write_units: 0.0,
-        why: "no store access itself; each of its n requests costs a stats-count",
+        rru: 0.0,
+        wru: 9.0,
+        why: "no store access itself; each of its n requests (here 3, new paths) costs a `stats-count`",
     },
     RouteCost {
         function: "dashboard-page",
-        operations: &[
-            "Query", "Query", "Query", "Query", "Query", "BatchGetItem", "Query", "Query", "Query",
-            "Query", "Query", "Query", "Query", "Query", "GetItem",
-        ],
-        read_units: 9.5,
-        write_units: 0.0,
-        why: "sections read concurrently: 4 ByCount Queries of the top 20 paths, 4 rollup-shard Queries (30 days), 4 ByCount Queries of the top 10 visitors (0.5 each) + one BySdk Query of up to 168 keys (0.5) + their counters, strongly consistent (1 per SDK shard item, here 2; at most 20 versions x 8 shards = 160, in 2 BatchGetItem) + the people meta item (1); bounded whatever the stores hold",
+        rru: 17.0,
+        wru: 0.0,
+        why: "sections read concurrently, each Query 0.5 (eventually consistent, under 4 KB): the top paths, visitors and SDK versions from their indexes, the 30-day log rollups, the SDK counters (consistent BatchGetItem, 1 per shard item) and the people meta item (1 per 4 KB); bounded whatever the stores hold",
     },
-    RouteCost { function: "fallback", operations: &[], read_units: 0.0, write_units: 0.0, why: "no store access" },
+    RouteCost {
+        function: "fallback",
+        rru: 0.0,
+        wru: 0.0,
+        why: "no store access",
+    },
 ];
 
-/// Sends each modelled function's event from `events/` through its handler, in route order, on
-/// fresh DynamoDB tables whose client records the operations on the wire; returns, per
-/// function, whether they are exactly the ones its cost model lists (differences are printed).
-/// A function without a cost model (a new route) is left out: the bench reports it as not
-/// modelled.
-pub async fn check_operations(repo: &Path, ad_server: &StubServer) -> Vec<(String, bool)> {
-    let (mut state, log) = DynamoTables::create().await.recorded_state();
-    state.ad_server = ad_server.ad_server(Duration::from_secs(3));
-    let state = Arc::new(state);
-    let mut checked = Vec::new();
-    let functions = ROUTES.iter().map(|r| r.function).chain([FALLBACK_FUNCTION]);
-    for (function, cost) in functions.filter_map(|f| route_cost(f).map(|cost| (f, cost))) {
-        let event = std::fs::read_to_string(repo.join(format!("events/{function}.json")))
-            .unwrap_or_default();
-        let (Ok(req), Some(handle)) = (lambda_http::request::from_str(&event), handler(function))
-        else {
-            checked.push((function.to_string(), false));
-            continue;
-        };
-        log.take();
-        respond(handle(Arc::clone(&state), req).await);
-        let mut sent = log.take();
-        let mut expected = cost.operations.to_vec();
-        sent.sort_unstable();
-        expected.sort_unstable();
-        if sent != expected {
-            eprintln!("{function}: the cost model says {expected:?}, the adapter sent {sent:?}");
-        }
-        checked.push((function.to_string(), sent == expected));
-    }
-    checked
-}
-
-/// The model of `function`, if it has one.
+/// The budget of `function`, if it has one.
 pub fn route_cost(function: &str) -> Option<&'static RouteCost> {
     ROUTE_COSTS.iter().find(|c| c.function == function)
 }
 
-/// USD per million requests, given the function's billed duration in milliseconds.
-pub fn per_million(cost: &RouteCost, duration_ms: f64) -> f64 {
-    let billed_seconds = duration_ms.ceil().max(1.0) / 1000.0;
+/// USD per million requests of `units`.
+pub fn per_million(units: &Units) -> f64 {
     HTTP_API_PER_MILLION
         + LAMBDA_REQUESTS_PER_MILLION
-        + billed_seconds * MEMORY_GB * LAMBDA_ARM64_PER_GB_SECOND * 1e6
-        + cost.read_units * DYNAMODB_RRU_PER_MILLION
-        + cost.write_units * DYNAMODB_WRU_PER_MILLION
+        + BILLED_MS / 1000.0 * MEMORY_GB * LAMBDA_ARM64_PER_GB_SECOND * 1e6
+        + units.rru * DYNAMODB_RRU_PER_MILLION
+        + units.wru * DYNAMODB_WRU_PER_MILLION
+}
+
+/// What one function's request cost, on small data and on realistic data.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub function: &'static str,
+    pub small: Units,
+    pub realistic: Units,
+}
+
+/// The local API on fresh tables on the dynalite server `make test` starts, its ad server
+/// `ad_server`: one `metered` through a fresh meter, one `direct` (for setting data up fast).
+pub struct MeteredApi {
+    pub meter: Meter,
+    pub metered: Api,
+    pub direct: Api,
+}
+
+impl MeteredApi {
+    pub async fn start(ad_server: &StubServer) -> MeteredApi {
+        let meter = Meter::start(&crate::dynalite_endpoint()).await;
+        let tables = DynamoTables::create_at(meter.endpoint()).await;
+        let client = tally::test_support::client_at(&crate::dynalite_endpoint()).await;
+        let direct = crate::dynamodb_state_on(client, tables.names.clone());
+        let serve = |mut state: tally::AppState| {
+            state.ad_server = ad_server.ad_server(Duration::from_secs(3));
+            Api::serve(state)
+        };
+        MeteredApi {
+            metered: serve(tables.state()).await,
+            direct: serve(direct).await,
+            meter,
+        }
+    }
+
+    /// Sends `request` unmetered.
+    pub async fn set_up(&self, request: &EventRequest) {
+        answered(request, request.send(&self.direct).await);
+    }
+
+    /// Sends `request` through the meter and returns what it cost.
+    pub async fn measure(&self, request: &EventRequest) -> Units {
+        self.meter.take();
+        answered(request, request.send(&self.metered).await);
+        self.meter.take()
+    }
+}
+
+/// A request that fails would make a broken measurement: it must succeed (the fallback: 404).
+fn answered(request: &EventRequest, reply: crate::Reply) {
+    let fallback = request.function == tally_functions::routes::FALLBACK_FUNCTION;
+    assert!(
+        (200..300).contains(&reply.status) || (fallback && reply.status == 404),
+        "{} {}: {} {}",
+        request.method,
+        request.path_and_query,
+        reply.status,
+        reply.text()
+    );
+}
+
+/// Every function's request through the meter: its event on fresh tables (in route order, as
+/// `events/` runs), then on realistic data its scenario's request or, for a reading route, its
+/// event again.
+pub async fn measure_all() -> Vec<Measured> {
+    let ad_server = StubServer::start(Behaviour::Xml).await;
+    let small_data = MeteredApi::start(&ad_server).await;
+    let realistic_data = MeteredApi::start(&ad_server).await;
+    for request in world() {
+        realistic_data.set_up(&request).await;
+    }
+    let mut measured = Vec::new();
+    for function in functions() {
+        let small = small_data.measure(&EventRequest::of(function)).await;
+        let request = scenario(function).map_or_else(|| EventRequest::of(function), |s| s.request);
+        let realistic = realistic_data.measure(&request).await;
+        eprintln!(
+            "{function}: small {} RRU {} WRU, realistic {} RRU {} WRU: {:?}",
+            small.rru, small.wru, realistic.rru, realistic.wru, realistic.per_op
+        );
+        measured.push(Measured {
+            function,
+            small,
+            realistic,
+        });
+    }
+    measured
+}
+
+/// What a writing route's realistic request costs, on fresh tables after its setup.
+pub async fn measure_scenario(scenario: &Scenario) -> Units {
+    let ad_server = StubServer::start(Behaviour::Xml).await;
+    let api = MeteredApi::start(&ad_server).await;
+    for request in &scenario.setup {
+        api.set_up(request).await;
+    }
+    api.measure(&scenario.request).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 
     #[test]
-    fn every_cost_model_is_of_a_function() {
-        let functions: Vec<&str> = ROUTES.iter().map(|r| r.function).collect();
+    fn every_budget_is_of_a_function_and_every_function_has_one() {
+        let functions: Vec<&str> = ROUTES
+            .iter()
+            .map(|r| r.function)
+            .chain([FALLBACK_FUNCTION])
+            .collect();
         for cost in ROUTE_COSTS {
             assert!(
-                functions.contains(&cost.function) || cost.function == FALLBACK_FUNCTION,
+                functions.contains(&cost.function),
                 "{} is no function",
                 cost.function
             );
         }
+        for function in functions {
+            assert!(route_cost(function).is_some(), "{function} has no budget");
+        }
     }
 
     #[test]
-    fn a_million_simple_writes_cost_api_lambda_and_units() {
-        let cost = route_cost("visits-increment").expect("model");
-        let expected = 1.0 + 0.2 + 0.001 * 0.125 * 0.000_013_333_4 * 1e6 + 4.0 * 0.625;
-        assert!((per_million(cost, 0.4) - expected).abs() < 1e-9);
+    fn a_million_requests_cost_api_lambda_and_units() {
+        let units = Units {
+            rru: 2.0,
+            wru: 4.0,
+            per_op: Vec::new(),
+        };
+        let expected = 1.0 + 0.2 + 0.01 * 0.125 * 0.000_013_333_4 * 1e6 + 2.0 * 0.125 + 4.0 * 0.625;
+        assert!((per_million(&units) - expected).abs() < 1e-9);
     }
 }

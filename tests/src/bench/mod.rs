@@ -4,6 +4,7 @@
 pub mod cold;
 pub mod cost;
 pub mod dashboard;
+pub mod realistic;
 pub mod report;
 pub mod warm;
 

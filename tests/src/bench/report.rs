@@ -1,20 +1,21 @@
-//! Renders the benchmark figures as Markdown and writes them into the README between markers.
+//! Renders the benchmark figures and the cost table as Markdown and writes each into the README
+//! between its markers.
 
 use super::cold::ColdStart;
-use super::cost::{per_million, route_cost};
+use super::cost::{per_million, route_cost, Measured, BILLED_MS};
 use super::warm::Throughput;
+use crate::meter::Units;
 use std::fmt::Write;
 
-pub const START: &str = "<!-- bench:start -->";
-pub const END: &str = "<!-- bench:end -->";
+/// The markers of the benchmark section and of the cost section.
+pub const BENCH: Markers = ("<!-- bench:start -->", "<!-- bench:end -->");
+pub const COST: Markers = ("<!-- cost:start -->", "<!-- cost:end -->");
+
+/// A section's start and end markers.
+pub type Markers = (&'static str, &'static str);
 
 /// The whole benchmark section.
-pub fn render(
-    header: &str,
-    cold: &[ColdStart],
-    warm: &[Throughput],
-    checked: &[(String, bool)],
-) -> String {
+pub fn render(header: &str, cold: &[ColdStart], warm: &[Throughput]) -> String {
     let mut out = format!("{header}\n\n");
     let cold_rows = cold.iter().map(|c| {
         format!(
@@ -48,14 +49,6 @@ pub fn render(
         "|---|---:|---:|---:|---:|---:|",
         warm_rows,
     );
-    let cost_rows = cold.iter().map(|c| cost_row(c, checked));
-    table(
-        &mut out,
-        "\n**Cost per request** (DynamoDB units by the published rules; operations checked on the wire against the local DynamoDB server; USD per million requests at list prices: HTTP API $1.00/M, Lambda arm64 $0.20/M + $0.0000133334/GB-s at 128 MB billed for the first-invocation time above, DynamoDB on-demand $0.625/M WRU, $0.125/M RRU):",
-        "| function | operations | RRU | WRU | USD per million | why |",
-        "|---|---|---:|---:|---:|---|",
-        cost_rows,
-    );
     out
 }
 
@@ -73,41 +66,87 @@ fn table(
     }
 }
 
-/// One function's cost row (or a note that it has no cost model yet); flags operations that
-/// differ on the wire.
-fn cost_row(c: &ColdStart, checked: &[(String, bool)]) -> String {
-    let Some(cost) = route_cost(&c.function) else {
-        return format!(
-            "| {} | not modelled | | | | no cost model in `tests/src/bench/cost.rs` yet |",
-            c.function
-        );
-    };
-    let ops_ok = checked.iter().any(|(f, ok)| f == &c.function && *ok);
-    let ops = if cost.operations.is_empty() {
-        "none".to_string()
-    } else {
-        cost.operations.join(", ")
+/// The cost section: each function's measured units on small and realistic data, its budget
+/// and its price per million.
+pub fn render_cost(measured: &[Measured]) -> String {
+    let mut out = String::new();
+    table(
+        &mut out,
+        &format!(
+            "Measured by `make cost` (also run by `make bench`): each function's request sent \
+             through the meter (`tests/src/meter`, rules in `docs/cost.md`) to dynalite; *small* \
+             is its event on fresh tables, *realistic* the request of \
+             `tests/src/bench/realistic.rs` on the largest items the contract allows (a reading \
+             route: its event on that data). The budget is the route's row in \
+             `tests/src/bench/cost.rs`; `make test` fails a writing route whose realistic units \
+             exceed it. USD per million requests at list prices: HTTP API $1.00/M, Lambda arm64 \
+             $0.20/M + $0.0000133334/GB-s at 128 MB for {BILLED_MS} ms, DynamoDB on-demand \
+             $0.625/M WRU, $0.125/M RRU."
+        ),
+        "| function | operations (small) | RRU | WRU | USD/M | realistic RRU | realistic WRU | realistic USD/M | budget RRU | budget WRU | why |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        measured.iter().map(cost_row),
+    );
+    out
+}
+
+/// One function's cost row; a realistic figure over the budget is marked.
+fn cost_row(m: &Measured) -> String {
+    let (budget_rru, budget_wru, why) = route_cost(m.function).map_or(
+        (
+            f64::INFINITY,
+            f64::INFINITY,
+            "no budget in `tests/src/bench/cost.rs` yet",
+        ),
+        |c| (c.rru, c.wru, c.why),
+    );
+    let over = |units: f64, budget: f64| {
+        if units > budget {
+            format!("**{units}** (over budget)")
+        } else {
+            units.to_string()
+        }
     };
     format!(
-        "| {} | {}{} | {} | {} | {:.2} | {} |",
-        c.function,
-        ops,
-        if ops_ok {
-            ""
-        } else {
-            " (**differs on the wire**)"
-        },
-        cost.read_units,
-        cost.write_units,
-        per_million(cost, c.first_invoke_ms),
-        cost.why
+        "| {} | {} | {} | {} | {:.2} | {} | {} | {:.2} | {budget_rru} | {budget_wru} | {why} |",
+        m.function,
+        operations(&m.small),
+        m.small.rru,
+        m.small.wru,
+        per_million(&m.small),
+        over(m.realistic.rru, budget_rru),
+        over(m.realistic.wru, budget_wru),
+        per_million(&m.realistic),
     )
 }
 
-/// Replaces the text between the markers in `readme` with `section`.
-pub fn splice(readme: &str, section: &str) -> Option<String> {
-    let start = readme.find(START)? + START.len();
-    let end = readme.find(END)?;
+/// The operations sent, each with how often: `Query x4, GetItem`.
+fn operations(units: &Units) -> String {
+    let mut counted: Vec<(&str, usize)> = Vec::new();
+    for op in units.operations() {
+        match counted.iter_mut().find(|(name, _)| *name == op) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((op, 1)),
+        }
+    }
+    if counted.is_empty() {
+        return "none".into();
+    }
+    let named = counted.iter().map(|(op, n)| {
+        if *n == 1 {
+            op.to_string()
+        } else {
+            format!("{op} x{n}")
+        }
+    });
+    named.collect::<Vec<_>>().join(", ")
+}
+
+/// Replaces the text between the `markers` in `readme` with `section`.
+pub fn splice(readme: &str, markers: Markers, section: &str) -> Option<String> {
+    let (start, end) = markers;
+    let start = readme.find(start)? + start.len();
+    let end = readme.find(end)?;
     (start <= end).then(|| {
         format!(
             "{}\n{}\n{}",
@@ -123,44 +162,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cost_rows_flag_operations_that_differ_on_the_wire() {
-        let cold = ColdStart {
-            function: "visits-count".into(),
-            init_ms: 7.0,
-            first_invoke_ms: 2.0,
-            first_response_ms: 9.0,
-            peak_rss_mib: 10.0,
-            size_mib: 9.0,
-            status: 200,
+    fn cost_rows_mark_what_exceeds_the_budget_and_count_operations() {
+        let op = |operation: &str, rru: f64, wru: f64| crate::meter::OpUnits {
+            operation: operation.into(),
+            rru,
+            wru,
+            parts: Vec::new(),
         };
-        let ok = render(
-            "h",
-            std::slice::from_ref(&cold),
-            &[],
-            &[("visits-count".into(), true)],
-        );
-        assert!(ok.starts_with("h\n\n**Cold start**"));
-        assert!(ok.contains("| visits-count | GetItem | 1 | 0 |"), "{ok}");
-        let unmodelled = ColdStart {
-            function: "new-route".into(),
-            ..cold.clone()
+        let small = Units {
+            rru: 1.0,
+            wru: 0.0,
+            per_op: vec![
+                op("Query", 0.5, 0.0),
+                op("Query", 0.5, 0.0),
+                op("GetItem", 0.0, 0.0),
+            ],
         };
-        let note = render("h", std::slice::from_ref(&unmodelled), &[], &[]);
-        assert!(note.contains("| new-route | not modelled |"), "{note}");
-        let differs = render("h", &[cold], &[], &[("visits-count".into(), false)]);
+        let realistic = Units {
+            rru: 0.0,
+            wru: 99.0,
+            per_op: Vec::new(),
+        };
+        let measured = Measured {
+            function: "visits-increment",
+            small,
+            realistic,
+        };
+        let section = render_cost(&[measured]);
         assert!(
-            differs.contains("GetItem (**differs on the wire**)"),
-            "{differs}"
+            section.contains("| visits-increment | Query x2, GetItem | 1 | 0 |"),
+            "{section}"
         );
+        assert!(section.contains("| **99** (over budget) |"), "{section}");
     }
 
     #[test]
     fn splice_replaces_only_the_marked_section() {
-        let readme = format!("a\n{START}\nold\n{END}\nb");
+        let (start, end) = COST;
+        let readme = format!("a\n{start}\nold\n{end}\nb");
         assert_eq!(
-            splice(&readme, "new").as_deref(),
-            Some(format!("a\n{START}\nnew\n{END}\nb").as_str())
+            splice(&readme, COST, "new").as_deref(),
+            Some(format!("a\n{start}\nnew\n{end}\nb").as_str())
         );
-        assert_eq!(splice("no markers", "new"), None);
+        assert_eq!(splice(&readme, BENCH, "new"), None);
     }
 }

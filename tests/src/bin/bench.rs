@@ -1,8 +1,9 @@
 //! `make bench`: measures every function cold, the local API warm, and each route's cost, then
 //! prints the tables and writes them into README.md. Needs the release binaries, `wrk`, and the
-//! local DynamoDB server (`scripts/with-dynamodb.sh`); `make bench` provides all three.
+//! local DynamoDB servers (`scripts/with-dynamodb.sh`); `make bench` provides all three.
 //! `bench dashboard` runs only the dashboard render benchmark (no wrk, no release binaries);
-//! `bench cold DIR` only the cold starts of the binaries in DIR (to compare builds).
+//! `bench cold DIR` only the cold starts of the binaries in DIR (to compare builds);
+//! `bench cost` (`make cost`) only the cost table, through the meter (any build).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -134,11 +135,15 @@ async fn dashboard_render() -> dashboard::RenderTime {
 
 #[tokio::main]
 async fn main() {
-    if std::env::args().nth(1).as_deref() == Some("dashboard") {
-        dashboard_render().await;
-        return;
-    }
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    match std::env::args().nth(1).as_deref() {
+        Some("dashboard") => {
+            dashboard_render().await;
+            return;
+        }
+        Some("cost") => return cost_table(&repo).await,
+        _ => {}
+    }
     let ad_server = StubServer::start(Behaviour::Xml).await;
     let scratch = tempfile::TempDir::new().expect("temp dir");
     let env = function_env(&ad_server, &scratch.path().join("tls")).await;
@@ -155,7 +160,7 @@ async fn main() {
         return;
     }
     let cold_starts = cold_starts(&repo.join("target/release"), &repo, &env).await;
-    let checked = cost::check_operations(&repo, &ad_server).await;
+    cost_table(&repo).await;
     let (mut api, base) = start_local_api(
         &repo,
         scratch.path(),
@@ -194,19 +199,30 @@ async fn main() {
         dashboard::PATHS,
         dashboard::ACTIONS
     );
-    let section = report::render(&header, &cold_starts, &warm, &checked);
+    let section = report::render(&header, &cold_starts, &warm);
     println!("{section}");
+    write_section(&repo, report::BENCH, &section);
+}
+
+/// Measures every route's cost through the meter and writes the cost table into README.md.
+async fn cost_table(repo: &Path) {
+    let section = report::render_cost(&cost::measure_all().await);
+    println!("{section}");
+    write_section(repo, report::COST, &section);
+}
+
+/// Writes `section` into README.md between `markers`.
+fn write_section(repo: &Path, markers: report::Markers, section: &str) {
     let readme_path = repo.join("README.md");
     let readme = std::fs::read_to_string(&readme_path).unwrap_or_default();
-    match report::splice(&readme, &section) {
+    match report::splice(&readme, markers, section) {
         Some(updated) => {
             let _ = std::fs::write(&readme_path, updated);
-            eprintln!("README.md benchmark section updated");
+            eprintln!("README.md section {} updated", markers.0);
         }
         None => eprintln!(
             "README.md has no {} ... {} markers; not updated",
-            report::START,
-            report::END
+            markers.0, markers.1
         ),
     }
 }

@@ -113,8 +113,8 @@ impl Meter {
             .map(|mut m| std::mem::take(&mut *m))
             .unwrap_or_default();
         Units {
-            rru: per_op.iter().map(|op| op.rru).sum(),
-            wru: per_op.iter().map(|op| op.wru).sum(),
+            rru: per_op.iter().fold(0.0, |sum, op| sum + op.rru),
+            wru: per_op.iter().fold(0.0, |sum, op| sum + op.wru),
             per_op,
         }
     }
@@ -153,7 +153,7 @@ impl State {
 
     /// Records an operation whose parts are read units (`read`) or write units.
     fn record(&self, operation: String, read: bool, parts: Vec<Part>) {
-        let total: f64 = parts.iter().map(|(_, units)| units).sum();
+        let total = parts.iter().fold(0.0, |sum, (_, units)| sum + units);
         let (rru, wru) = if read { (total, 0.0) } else { (0.0, total) };
         let op = OpUnits {
             operation,
