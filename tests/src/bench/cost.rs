@@ -71,13 +71,13 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
     RouteCost {
         function: "ads-ad",
         rru: 0.0,
-        wru: 3.0,
-        why: "ADD on the user's item (1) and on one of the SDK version's 8 shard items (1; parameters of 256 3-byte characters: under 1 KB), whose first ADD also enters `BySdk` (+1); then the ad server",
+        wru: 6.0,
+        why: "ADD on the user's item and on one of the SDK version's 8 shard items (parameters of 1,017 bytes: 2 each), whose first ADD also puts its `BySdk` entry (+2; an existing shard item: none, 4 in all); then the ad server. Small: 1 + 1 + 1",
     },
     RouteCost {
         function: "ads-impression",
         rru: 0.0,
-        wru: 3.0,
+        wru: 6.0,
         why: "as `ads-ad`, without the ad server",
     },
     RouteCost {
