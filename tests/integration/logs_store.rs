@@ -136,7 +136,40 @@ async fn every_filter_combination_selects_exactly(engine: Engine) {
     }
 }
 
+/// Properties of every size come back whole from every filter, whether the index entry carries
+/// them or the row is read from the table (DynamoDB keeps large ones out of the indexes).
+async fn properties_of_any_size_come_back_whole_from_every_filter(engine: Engine) {
+    let stores = Stores::on(engine).await;
+    let store = stores.state.logs.as_ref();
+    let sizes = [0, 700, 900, 5_000, 16_000];
+    let actions: Vec<Value> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &size)| {
+            json!({"time": format!("2018-10-19T03:37:{i:02}Z"), "type": "T",
+                "properties": {"n": -0.5, "p": "é".repeat(size / 2)}})
+        })
+        .collect();
+    let sent = batch(json!({"userId": "u", "sessionId": "s", "actions": actions}));
+    store.record(&sent, 1_000).await.expect("record");
+    let expected: Vec<String> = sent.actions.iter().map(|a| a.properties.clone()).collect();
+    for filter in [
+        filter(None, None, None, None),
+        filter(Some("u"), None, None, None),
+        filter(Some("u"), Some("T"), None, None),
+        filter(None, Some("T"), None, None),
+    ] {
+        let found: Vec<String> = all(store, &filter, 2)
+            .await
+            .into_iter()
+            .map(|e| e.properties)
+            .collect();
+        assert_eq!(found, expected, "{filter:?}");
+    }
+}
+
 on_every_store!(
+    properties_of_any_size_come_back_whole_from_every_filter,
     recording_the_same_request_twice_stores_each_action_once,
     equal_instants_follow_first_arrival_then_place_in_request,
     every_filter_combination_selects_exactly,
@@ -219,4 +252,51 @@ async fn actions_and_retry_records_expire_after_the_retention_rollups_never() {
         .items()
         .iter()
         .all(|item| !item.contains_key(LOG_EXPIRES)));
+}
+
+/// Index entries carry an action's properties only while the entry stays within one write unit
+/// (1 KB): a large action costs its table item plus 1 unit per index, not its size four times.
+#[tokio::test]
+async fn index_entries_leave_large_properties_to_the_table_item() {
+    let (client, tables) = tally_tests::dynamodb_tables().await;
+    let state = tally_tests::dynamodb_state_on(client.clone(), tables.clone());
+    let action = |time: &str, size: usize| json!({"time": time, "type": "T", "properties": {"p": "x".repeat(size)}});
+    let sent = batch(json!({"userId": "u", "sessionId": "s", "actions": [
+        action("2018-10-19T03:37:28Z", 100), action("2018-10-19T03:37:29Z", 16_000)]}));
+    state.logs.record(&sent, 1_000).await.expect("record");
+    for (index, key, value) in [
+        ("ByUserType", "ut", json!(["u", "T"]).to_string()),
+        ("ByType", "ts", json!(["T", 0]).to_string()),
+    ] {
+        let mut carried = Vec::new();
+        for shard in 0..8 {
+            let value = match key {
+                "ts" => json!(["T", shard]).to_string(),
+                _ => value.clone(),
+            };
+            let out = client
+                .query()
+                .table_name(&tables.logs)
+                .index_name(index)
+                .key_condition_expression("#k = :k")
+                .expression_attribute_names("#k", key)
+                .expression_attribute_values(":k", AttributeValue::S(value))
+                .send()
+                .await
+                .expect("query");
+            carried.extend(out.items().iter().map(|entry| {
+                let size = entry
+                    .get("properties")
+                    .and_then(|p| p.as_s().ok())
+                    .map(String::len);
+                (entry.get("sk").cloned(), size)
+            }));
+            if key == "ut" {
+                break;
+            }
+        }
+        carried.sort_by(|a, b| format!("{:?}", a.0).cmp(&format!("{:?}", b.0)));
+        let sizes: Vec<Option<usize>> = carried.into_iter().map(|(_, size)| size).collect();
+        assert_eq!(sizes, [Some(108), None], "{index}");
+    }
 }

@@ -16,14 +16,10 @@ pub const MAX_TYPE_CHARS: usize = 64;
 pub const MAX_PROPERTIES_BYTES: usize = 16 * 1024;
 /// The most DynamoDB write units one `POST /log` may cost (by `LogBatch::write_units`). Every
 /// request within the contract's field limits and with small properties fits (1,000 actions
-/// of 1,000 types with 256-character ids: 9,001); large properties on many actions, which the
-/// 1 MiB body alone would let reach about 13,000, do not. $0.00625 at $0.625 per million.
+/// of 1,000 types with 256-character ids: 5,901); since index entries leave large properties
+/// out (docs/logs.md), a body within 1 MiB stays near 6,000 at most, and this is a guard.
+/// $0.00625 at $0.625 per million.
 pub const MAX_WRITE_UNITS: u64 = 10_000;
-/// Each action is written to the table and to the three indexes that project it.
-const COPIES_PER_ACTION: u64 = 4;
-/// An upper bound on an action item's size beyond its text fields: attribute names, the
-/// order key, the shard and the JSON punctuation of the index keys.
-const ITEM_OVERHEAD_BYTES: usize = 256;
 
 /// One validated action.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,26 +99,11 @@ impl LogBatch {
     }
 
     /// An upper bound on the DynamoDB write units storing this batch costs (1 per KB per
-    /// item written, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/provisioned-capacity-mode.html):
-    /// the request item, each action in the table and its three indexes (the user id and type
-    /// counted three times, as they also make the index keys, JSON-escaped), and one rollup
-    /// counter per (day, type). Properties bytes count, not only the number of actions.
+    /// item written, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/provisioned-capacity-mode.html),
+    /// from the very items the DynamoDB adapter writes: properties bytes count, not only the
+    /// number of actions.
     pub fn write_units(&self) -> u64 {
-        let escaped = |text: &str| serde_json::to_string(text).map_or(text.len(), |j| j.len());
-        let fixed = ITEM_OVERHEAD_BYTES + 3 * escaped(&self.user_id) + self.session_id.len();
-        let actions: u64 = self
-            .actions
-            .iter()
-            .map(|action| {
-                let bytes = fixed
-                    + 3 * escaped(&action.kind)
-                    + action.time.as_str().len()
-                    + action.properties.len();
-                COPIES_PER_ACTION * u64::try_from(bytes.div_ceil(1024)).unwrap_or(u64::MAX)
-            })
-            .sum();
-        let rollups = super::daily::batch_totals(self).len() as u64;
-        1 + actions + rollups
+        super::dynamodb::write_units(self)
     }
 
     /// Each action with its order key, given the request's first arrival.
@@ -311,19 +292,28 @@ mod tests {
             .collect();
         let body =
             json!({"userId": "u".repeat(256), "sessionId": "s".repeat(256), "actions": many_types});
-        assert!(parse(body).expect("fits").write_units() <= MAX_WRITE_UNITS);
+        assert_eq!(parse(body).expect("fits").write_units(), 5901);
         let with = |bytes: usize| {
             let action = json!({"time": "2018-10-18T21:37:28Z", "type": "T",
                 "properties": {"p": "x".repeat(bytes)}});
             json!({"userId": "u".repeat(256), "sessionId": "s".repeat(256),
                 "actions": vec![action; MAX_ACTIONS]})
         };
-        assert!(parse(with(100)).expect("fits").write_units() <= MAX_WRITE_UNITS);
-        assert!(message(with(800)).starts_with("actions: storing these would cost 12002"));
+        assert_eq!(
+            parse(with(100)).expect("fits").write_units(),
+            1 + 5 * 1000 + 1
+        );
+        // Each is a 7 KB table item and three entries (2 + 1 + 1 KB): 6 MB, far over the 1 MiB
+        // a body may have, which only lets up to about 6,000 units through.
+        assert!(message(with(6000)).starts_with("actions: storing these would cost 10002"));
         let heavy = json!({"time": "2018-10-18T21:37:28Z", "type": "T",
             "properties": {"p": "x".repeat(MAX_PROPERTIES_BYTES - 16)}});
         let few = json!({"userId": "u", "sessionId": "s", "actions": vec![heavy; 20]});
-        assert_eq!(parse(few).expect("fits").write_units(), 1 + 20 * 4 * 17 + 1);
+        // A 17 KB table item and three entries of 1 KB, which leave the properties out.
+        assert_eq!(
+            parse(few).expect("fits").write_units(),
+            1 + 20 * (17 + 3) + 1
+        );
     }
 
     #[test]

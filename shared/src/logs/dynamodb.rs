@@ -13,7 +13,7 @@ use super::daily::{batch_totals, sum_by_day_and_type};
 use super::{DailyCount, LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
 use crate::http::cursor::Page;
 use crate::store::dynamodb::{
-    n, number, put_all, query_shards, query_up_to, s, string, Client, Item,
+    batch_read, n, number, put_all, query_shards, query_up_to, s, string, Client, Item,
 };
 use crate::store::keys::{self, KeyPart};
 use crate::store::merge::{merged_page, ShardedQuery};
@@ -23,6 +23,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use futures_util::stream::{self, TryStreamExt};
 use serde_json::json;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Partitions a type, and all actions, are spread over. Changing it strands existing items.
@@ -130,6 +131,15 @@ fn user_key(user: &str) -> AttributeValue {
     s(format!("u#{user}"))
 }
 
+/// The user of an action item or entry, from its partition key `u#<userId>` (the key is in every
+/// index entry, so the item does not repeat the id in an attribute).
+fn user_of(item: &Item) -> Result<String, StoreError> {
+    let key = string(item, "pk")?;
+    key.strip_prefix("u#")
+        .map(str::to_string)
+        .ok_or_else(|| StoreError::Failed(format!("action key {key} is not a user's")))
+}
+
 /// `ByUserType`'s partition of a user's actions of one type.
 fn user_type_key(user: &str, kind: &str) -> AttributeValue {
     s(json!([user, kind]).to_string())
@@ -162,6 +172,68 @@ pub(crate) fn check_type(field: &str, kind: &str, user: Option<&str>) -> Result<
     }
 }
 
+/// The attributes `ByUserType`, `ByType` and `ByTime` project besides the keys (`template.yaml`).
+const PROJECTED: [&str; 5] = ["userId", "sessionId", "time", "type", INLINE];
+/// The attribute each index is keyed by (its sort key is `sk`, as the table's).
+const INDEX_KEYS: [&str; 3] = ["ut", "ts", "shard"];
+/// Properties in the index entries: kept there while the largest entry stays within one write unit.
+const INLINE: &str = "properties";
+/// Properties too large for that: in the table item only (no index projects `bulk`); a page read
+/// from an index reads these rows from the table.
+const BULK: &str = "bulk";
+/// A write unit is 1 KB of item; an index entry is billed on its keys, its projected attributes
+/// and 100 bytes of overhead
+/// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes).
+const WRITE_UNIT_BYTES: usize = 1024;
+const ENTRY_OVERHEAD_BYTES: usize = 100;
+
+/// An attribute's billed size: its name's bytes plus its value's (a number: at most 1 byte per
+/// 2 digits, plus 1): https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
+fn attribute_bytes(item: &Item, name: &str) -> usize {
+    let value = match item.get(name) {
+        Some(AttributeValue::S(text)) => text.len(),
+        Some(AttributeValue::B(bytes)) => bytes.as_ref().len(),
+        Some(AttributeValue::N(number)) => number.len().div_ceil(2) + 1,
+        _ => return 0,
+    };
+    name.len() + value
+}
+
+fn write_units_of(bytes: usize) -> u64 {
+    u64::try_from(bytes.div_ceil(WRITE_UNIT_BYTES).max(1)).unwrap_or(u64::MAX)
+}
+
+/// The bytes of each index's entry of an action item, in `INDEX_KEYS` order.
+fn entry_bytes(item: &Item) -> [usize; 3] {
+    let common: usize = ["pk", "sk"]
+        .iter()
+        .chain(PROJECTED.iter())
+        .map(|name| attribute_bytes(item, name))
+        .sum();
+    INDEX_KEYS.map(|key| ENTRY_OVERHEAD_BYTES + common + attribute_bytes(item, key))
+}
+
+/// The write units of putting a new action item: the item, and its entry in each index.
+fn action_units(item: &Item) -> u64 {
+    let table: usize = item.keys().map(|name| attribute_bytes(item, name)).sum();
+    write_units_of(table)
+        + entry_bytes(item)
+            .into_iter()
+            .map(write_units_of)
+            .sum::<u64>()
+}
+
+/// An upper bound on the write units `record` spends on `batch` (issue 13's budget): the
+/// request item, each action item with its index entries, built as `record` builds them (the
+/// largest arrival and expiry), and one rollup counter per (day, type).
+pub(crate) fn write_units(batch: &LogBatch) -> u64 {
+    let actions: u64 = items(batch, u64::MAX, Some(n(u64::MAX)))
+        .iter()
+        .map(action_units)
+        .sum();
+    1 + actions + batch_totals(batch).len() as u64
+}
+
 /// The items of a batch: deterministic, so writing them again changes nothing.
 fn items(batch: &LogBatch, arrival: u64, expires: Option<AttributeValue>) -> Vec<Item> {
     batch
@@ -177,12 +249,16 @@ fn items(batch: &LogBatch, arrival: u64, expires: Option<AttributeValue>) -> Vec
                 ("ts".to_string(), type_key(&action.kind, shard)),
                 ("shard".to_string(), n(shard)),
                 ("sk".to_string(), s(key)),
-                ("userId".to_string(), s(batch.user_id.as_str())),
                 ("sessionId".to_string(), s(batch.session_id.as_str())),
                 ("time".to_string(), s(action.time.as_str())),
                 ("type".to_string(), s(action.kind.as_str())),
-                ("properties".to_string(), s(action.properties.as_str())),
+                (INLINE.to_string(), s(action.properties.as_str())),
             ]);
+            if entry_bytes(&item).into_iter().max() > Some(WRITE_UNIT_BYTES) {
+                if let Some(properties) = item.remove(INLINE) {
+                    item.insert(BULK.to_string(), properties);
+                }
+            }
             if let Some(expires) = &expires {
                 item.insert(EXPIRES.to_string(), expires.clone());
             }
@@ -191,15 +267,75 @@ fn items(batch: &LogBatch, arrival: u64, expires: Option<AttributeValue>) -> Vec
         .collect()
 }
 
+/// Whether an item or index entry carries the action's properties.
+fn has_properties(item: &Item) -> bool {
+    item.contains_key(INLINE) || item.contains_key(BULK)
+}
+
+/// A stored action, from a table item or an index entry that carries its properties.
 fn entry(item: &Item) -> Result<(String, LogEntry), StoreError> {
+    let properties = item
+        .get(INLINE)
+        .or_else(|| item.get(BULK))
+        .and_then(|value| value.as_s().ok())
+        .ok_or_else(|| StoreError::Failed("an action item has no properties text".into()))?;
     let entry = LogEntry::from_stored(
-        string(item, "userId")?,
+        user_of(item)?,
         string(item, "sessionId")?,
         string(item, "time")?,
         string(item, "type")?,
-        &string(item, "properties")?,
+        properties,
     )?;
     Ok((string(item, "sk")?, entry))
+}
+
+/// Keys per BatchGetItem call (the API's limit).
+const BATCH_GET_KEYS: usize = 100;
+
+impl DynamoLogs {
+    /// The actions of listed items. Index entries whose properties are in `bulk` are completed
+    /// from the table: eventually consistent first (the table item is written before its index
+    /// entry), then strongly consistent for what that missed. A row gone from the table (expired,
+    /// its entry not yet removed) fails the read as unavailable; retried, the index has caught up.
+    async fn complete(&self, listed: Vec<Item>) -> Result<Vec<(String, LogEntry)>, StoreError> {
+        let mut rows: HashMap<String, Item> = HashMap::new();
+        for consistent in [false, true] {
+            let wanted: Vec<Item> = listed
+                .iter()
+                .filter(|item| !has_properties(item))
+                .filter(|item| string(item, "sk").is_ok_and(|key| !rows.contains_key(&key)))
+                .map(table_key)
+                .collect();
+            for chunk in wanted.chunks(BATCH_GET_KEYS) {
+                for row in batch_read(&self.client, &self.table, chunk.to_vec(), consistent).await?
+                {
+                    rows.insert(string(&row, "sk")?, row);
+                }
+            }
+        }
+        listed
+            .iter()
+            .map(|item| match has_properties(item) {
+                true => entry(item),
+                false => rows.get(&string(item, "sk")?).map_or_else(
+                    || {
+                        Err(StoreError::Unavailable(
+                            "a listed action is not in the table".into(),
+                        ))
+                    },
+                    entry,
+                ),
+            })
+            .collect()
+    }
+}
+
+/// The table key (`pk`, `sk`) of an item or index entry.
+fn table_key(item: &Item) -> Item {
+    ["pk", "sk"]
+        .iter()
+        .filter_map(|name| Some((name.to_string(), item.get(*name)?.clone())))
+        .collect()
 }
 
 /// Which partitions a filter reads: the index, its partition attribute and its value per shard.
@@ -278,7 +414,7 @@ impl ShardedQuery for Find<'_> {
             .expression_attribute_values(":p", value)
             .expression_attribute_values(":low", s(low))
             .expression_attribute_values(":high", s(high));
-        query_up_to(query, limit).await?.iter().map(entry).collect()
+        self.store.complete(query_up_to(query, limit).await?).await
     }
 }
 

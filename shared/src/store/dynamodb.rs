@@ -197,6 +197,16 @@ pub(crate) async fn batch_get(
     table: &str,
     keys: Vec<Item>,
 ) -> Result<Vec<Item>, StoreError> {
+    batch_read(client, table, keys, true).await
+}
+
+/// `batch_get`, strongly consistent or not (eventually consistent: half a read unit per 4 KB).
+pub(crate) async fn batch_read(
+    client: &Client,
+    table: &str,
+    keys: Vec<Item>,
+    consistent: bool,
+) -> Result<Vec<Item>, StoreError> {
     let mut items = Vec::new();
     let mut pending = keys;
     for attempt in 0..BATCH_GET_ATTEMPTS {
@@ -205,7 +215,7 @@ pub(crate) async fn batch_get(
         }
         let request = KeysAndAttributes::builder()
             .set_keys(Some(pending))
-            .consistent_read(true)
+            .consistent_read(consistent)
             .build()
             .map_err(|err| StoreError::Failed(err.to_string()))?;
         let out = client
