@@ -22,3 +22,61 @@ async fn a_counter_increment_costs_the_item_and_its_index_entries() {
     let read = meter.take();
     assert_eq!((read.rru, read.wru), (1.0, 0.0), "{read:?}");
 }
+
+/// A 5,000-byte item: its writes cost 5 WRU (a failed conditional put too, on the item as it
+/// is), its reads 2 RRU per 4 KB of the whole item whatever they project, and a table Query
+/// the items it read before its filter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_and_reads_are_billed_on_the_whole_item() {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    let meter = Meter::start(&dynalite_endpoint()).await;
+    let tables = DynamoTables::create_at(meter.endpoint()).await;
+    let (client, table) = (&tables.client, &tables.names.visits);
+    let pad = "x".repeat(5000 - "id".len() - "a".len() - "pad".len());
+    let put = || {
+        client
+            .put_item()
+            .table_name(table)
+            .item("id", S("a".into()))
+            .item("pad", S(pad.clone()))
+    };
+    put().send().await.expect("put");
+    assert_eq!(meter.take().wru, 5.0);
+    let failed = put()
+        .condition_expression("attribute_not_exists(id)")
+        .send()
+        .await;
+    assert!(failed.is_err(), "the condition fails");
+    assert_eq!(meter.take().wru, 5.0, "a failed condition is billed");
+    let get = client.get_item().table_name(table).key("id", S("a".into()));
+    get.clone()
+        .projection_expression("id")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(meter.take().rru, 1.0, "eventually consistent, 2 x 4 KB");
+    get.consistent_read(true).send().await.expect("get");
+    assert_eq!(meter.take().rru, 2.0);
+    client
+        .query()
+        .table_name(table)
+        .key_condition_expression("id = :a")
+        .filter_expression("attribute_not_exists(#p) AND #c > :n")
+        .expression_attribute_names("#c", "count")
+        .expression_attribute_names("#p", "pad")
+        .expression_attribute_values(":a", S("a".into()))
+        .expression_attribute_values(":n", N("0".into()))
+        .send()
+        .await
+        .expect("query");
+    let query = meter.take();
+    assert_eq!(query.rru, 1.0, "the filtered-out item is read: {query:?}");
+    client
+        .delete_item()
+        .table_name(table)
+        .key("id", S("a".into()))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(meter.take().wru, 5.0);
+}
