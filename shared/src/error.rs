@@ -4,7 +4,7 @@ use lambda_http::http::StatusCode;
 
 /// A failure in a storage engine, classified once by each engine's adapter (DynamoDB:
 /// `store::dynamodb`, SQLite: `store::sqlite`) as worth retrying or not.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// Transient: throttled, timed out, a 5xx, no connection, or the request's deadline came
     /// first. The same request may succeed later: 503 with `Retry-After`.

@@ -38,6 +38,7 @@ mod aws_path;
 mod browser;
 mod contract;
 mod cost;
+mod crash;
 mod dashboard;
 mod dashboard_store;
 mod deploy;

@@ -1,6 +1,6 @@
 //! The ad counters in the embedded SQLite store: one row per (namespace, name); both UPSERTs
-//! of a request run in one transaction, so a request counts for the user and the SDK version
-//! or for neither. SQLite serialises writers, so no counter needs spreading here.
+//! of a request run in one write (one savepoint of the writer's transaction), so a request
+//! counts for the user and the SDK version or for neither. SQLite serialises writers, so no counter needs spreading here.
 
 use super::{AdParams, AdStore, Counts, Event, Namespace, StatsKey};
 use crate::store::sqlite::Sqlite;
@@ -37,10 +37,9 @@ impl AdStore for SqliteAds {
             (Namespace::Sdk, params.sdk_version.clone()),
         ];
         self.db
-            .call(move |conn| {
-                let tx = conn.transaction()?;
+            .write(move |conn| {
                 for (namespace, name) in &counters {
-                    tx.prepare_cached(
+                    conn.prepare_cached(
                         "INSERT INTO ad_counters (namespace, name, ad_requests, impressions)
                          VALUES (?1, ?2, ?3, ?4)
                          ON CONFLICT (namespace, name) DO UPDATE SET
@@ -54,7 +53,7 @@ impl AdStore for SqliteAds {
                         add.impressions
                     ])?;
                 }
-                tx.commit()
+                Ok(())
             })
             .await
     }
@@ -62,18 +61,17 @@ impl AdStore for SqliteAds {
     async fn counts(&self, key: &StatsKey) -> Result<Option<Counts>, StoreError> {
         let (namespace, name) = (key.namespace.as_str(), key.name.clone());
         self.db
-            .call(move |conn| {
-                conn.query_row(
+            .read(move |conn| {
+                conn.prepare_cached(
                     "SELECT ad_requests, impressions FROM ad_counters
                      WHERE namespace = ?1 AND name = ?2",
-                    params![namespace, name],
-                    |row| {
-                        Ok(Counts {
-                            ad_requests: row.get(0)?,
-                            impressions: row.get(1)?,
-                        })
-                    },
-                )
+                )?
+                .query_row(params![namespace, name], |row| {
+                    Ok(Counts {
+                        ad_requests: row.get(0)?,
+                        impressions: row.get(1)?,
+                    })
+                })
                 .optional()
             })
             .await
@@ -82,7 +80,7 @@ impl AdStore for SqliteAds {
     async fn sdk_versions(&self, limit: usize) -> Result<Vec<(String, Counts)>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.db
-            .call(move |conn| {
+            .read(move |conn| {
                 conn.prepare_cached(
                     "SELECT name, ad_requests, impressions FROM ad_counters
                      WHERE namespace = ?1 ORDER BY name LIMIT ?2",

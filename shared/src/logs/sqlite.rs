@@ -1,5 +1,5 @@
 //! The event logs in the embedded SQLite store: one row per action keyed by its order key, an
-//! index per filter, and a request's actions written in one transaction with its arrival and
+//! index per filter, and a request's actions written in one write with its arrival and
 //! the daily rollup (`log_daily`), which counts only actions newly stored, so it stays exact.
 
 use super::daily::day_of;
@@ -91,7 +91,7 @@ impl ShardedQuery for Find<'_> {
         args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
         let rows = self
             .db
-            .call(move |conn| {
+            .read(move |conn| {
                 let mut stmt = conn.prepare_cached(&sql)?;
                 let rows = stmt.query_map(params_from_iter(args), |row| {
                     Ok((
@@ -123,25 +123,22 @@ impl LogStore for SqliteLogs {
         let batch = batch.clone();
         let received = i64::try_from(received).unwrap_or(i64::MAX);
         self.db
-            .call(move |conn| {
-                let tx = conn.transaction()?;
-                tx.execute(
+            .write(move |conn| {
+                conn.prepare_cached(
                     "INSERT INTO log_requests (id, arrival) VALUES (?1, ?2)
                      ON CONFLICT (id) DO NOTHING",
-                    params![batch.request, received],
-                )?;
-                let arrival: i64 = tx.query_row(
-                    "SELECT arrival FROM log_requests WHERE id = ?1",
-                    params![batch.request],
-                    |row| row.get(0),
-                )?;
+                )?
+                .execute(params![batch.request, received])?;
+                let arrival: i64 = conn
+                    .prepare_cached("SELECT arrival FROM log_requests WHERE id = ?1")?
+                    .query_row(params![batch.request], |row| row.get(0))?;
                 {
-                    let mut insert = tx.prepare_cached(
+                    let mut insert = conn.prepare_cached(
                         "INSERT OR IGNORE INTO log_actions
                          (order_key, user_id, session_id, time, type, properties)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     )?;
-                    let mut roll_up = tx.prepare_cached(
+                    let mut roll_up = conn.prepare_cached(
                         "INSERT INTO log_daily (day, type, count) VALUES (?1, ?2, 1)
                          ON CONFLICT (day, type) DO UPDATE SET count = count + 1",
                     )?;
@@ -159,7 +156,7 @@ impl LogStore for SqliteLogs {
                         }
                     }
                 }
-                tx.commit()
+                Ok(())
             })
             .await
     }
@@ -190,7 +187,7 @@ impl LogStore for SqliteLogs {
         let (first, last) = (first.to_string(), last.to_string());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.db
-            .call(move |conn| {
+            .read(move |conn| {
                 conn.prepare_cached(
                     "SELECT day, type, count FROM log_daily
                      WHERE day BETWEEN ?1 AND ?2 ORDER BY day, type LIMIT ?3",

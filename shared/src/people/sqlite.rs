@@ -1,6 +1,6 @@
 //! The people directory in the embedded SQLite store: the same groups as the DynamoDB adapter,
 //! as indexed columns, so every route reads an index range (see `age.rs`), and a count per
-//! group (`people_groups`) kept in the transaction that writes the person.
+//! group (`people_groups`) kept in the write (one savepoint) that writes the person.
 
 use super::age::{AgeGroup, Days, GroupQuery};
 use super::{date, Details, Person, PersonId, PersonStore, MAX_ID};
@@ -41,19 +41,12 @@ impl SqlitePeople {
 
     async fn write(&self, person: &Person, verb: &'static str) -> Result<bool, StoreError> {
         let person = person.clone();
-        self.db
-            .call(move |conn| {
-                let tx = conn.transaction()?;
-                let written = write(&tx, &person, verb)?;
-                tx.commit()?;
-                Ok(written)
-            })
-            .await
+        self.db.write(move |conn| write(conn, &person, verb)).await
     }
 }
 
 /// `INSERT OR IGNORE` (only if free) or `INSERT OR REPLACE` (overwrite) one person, and moves
-/// the group counts along; `true` if it was written. Run it inside a transaction.
+/// the group counts along; `true` if it was written. Run it as one `Sqlite::write`.
 fn write(conn: &Connection, person: &Person, verb: &str) -> rusqlite::Result<bool> {
     let id = i64::try_from(person.id).unwrap_or(i64::MAX);
     let replaced: Option<String> = conn
@@ -122,10 +115,9 @@ impl PersonStore for SqlitePeople {
     async fn insert_new(&self, details: &Details) -> Result<Option<Person>, StoreError> {
         let details = details.clone();
         self.db
-            .call(move |conn| {
-                let tx = conn.transaction()?;
+            .write(move |conn| {
                 let last: u64 =
-                    tx.query_row("SELECT COALESCE(MAX(id), 0) FROM people", [], |r| r.get(0))?;
+                    conn.query_row("SELECT COALESCE(MAX(id), 0) FROM people", [], |r| r.get(0))?;
                 if last >= MAX_ID {
                     return Ok(None);
                 }
@@ -133,8 +125,7 @@ impl PersonStore for SqlitePeople {
                     id: last + 1,
                     details,
                 };
-                write(&tx, &person, "INSERT")?;
-                tx.commit()?;
+                write(conn, &person, "INSERT")?;
                 Ok(Some(person))
             })
             .await
@@ -151,7 +142,7 @@ impl PersonStore for SqlitePeople {
     async fn get(&self, id: PersonId) -> Result<Option<Person>, StoreError> {
         let id = sql_id(Some(id.get()));
         self.db
-            .call(move |conn| {
+            .read(move |conn| {
                 conn.prepare_cached(&format!("SELECT {COLUMNS} FROM people WHERE id = ?1"))?
                     .query_row(params![id], from_row)
                     .optional()
@@ -162,7 +153,7 @@ impl PersonStore for SqlitePeople {
     async fn list(&self, after: Option<u64>, limit: usize) -> Result<Vec<Person>, StoreError> {
         let (after, limit) = (sql_id(after), sql_limit(limit));
         self.db
-            .call(move |conn| {
+            .read(move |conn| {
                 conn.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM people WHERE id > ?1 ORDER BY id LIMIT ?2"
                 ))?
@@ -175,7 +166,7 @@ impl PersonStore for SqlitePeople {
     async fn ids_by_last_name(&self, key: &str) -> Result<Vec<u64>, StoreError> {
         let key = key.to_string();
         self.db
-            .call(move |conn| {
+            .read(move |conn| {
                 conn.prepare_cached("SELECT id FROM people WHERE last_key = ?1 ORDER BY id")?
                     .query_map(params![key], |row| row.get(0))?
                     .collect()
@@ -186,7 +177,7 @@ impl PersonStore for SqlitePeople {
     async fn age_groups(&self) -> Result<Vec<AgeGroup>, StoreError> {
         let keys: Vec<String> = self
             .db
-            .call(|conn| {
+            .read(|conn| {
                 // A skip scan of the group index: one seek per group, however many people.
                 conn.prepare_cached(
                     "WITH RECURSIVE g(grp) AS (
@@ -216,7 +207,7 @@ impl PersonStore for SqlitePeople {
             Days::After(md) => (md + 1, u16::MAX),
         };
         self.db
-            .call(move |conn| {
+            .read(move |conn| {
                 conn.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM people WHERE grp = ?1 AND id > ?2
                      AND COALESCE(md, 0) BETWEEN ?3 AND ?4 ORDER BY id LIMIT ?5"
@@ -230,7 +221,7 @@ impl PersonStore for SqlitePeople {
     async fn group_counts(&self) -> Result<Vec<(AgeGroup, u64)>, StoreError> {
         let rows: Vec<(String, u64)> = self
             .db
-            .call(|conn| {
+            .read(|conn| {
                 conn.prepare_cached("SELECT grp, count FROM people_groups WHERE count > 0")?
                     .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
                     .collect()
@@ -246,7 +237,7 @@ impl PersonStore for SqlitePeople {
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.db
-            .call(|conn| {
+            .read(|conn| {
                 conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM people)", [], |r| r.get(0))
             })
             .await

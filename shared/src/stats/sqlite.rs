@@ -46,7 +46,7 @@ impl StatsStore for SqliteStats {
         };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.db
-            .call(move |conn| {
+            .read(move |conn| {
                 let mut stmt = conn.prepare_cached(RANKED_AFTER)?;
                 stmt.reset_status(StatementStatus::FullscanStep);
                 let entries = stmt
@@ -71,17 +71,18 @@ impl StatsStore for SqliteStats {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_ranking_query_searches_the_index_and_never_scans_the_table() {
+    #[tokio::test]
+    async fn the_ranking_query_searches_the_index_and_never_scans_the_table() {
         let dir = tempfile::TempDir::new().expect("temp dir");
         let store = SqliteStats::open(Sqlite::open(dir.path()).expect("open")).expect("schema");
         let plan: Vec<String> = store
             .db
-            .with(|conn| {
+            .read(|conn| {
                 let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {RANKED_AFTER}"))?;
                 let rows = stmt.query_map(params![3, "p", 11], |row| row.get::<_, String>(3))?;
                 rows.collect()
             })
+            .await
             .expect("plan");
         let searches = plan
             .iter()

@@ -27,13 +27,10 @@ impl VisitStore for SqliteVisits {
     async fn count(&self, id: &VisitId) -> Result<Option<u64>, StoreError> {
         let id = id.as_str().to_string();
         self.db
-            .call(move |conn| {
-                conn.query_row(
-                    "SELECT count FROM visits WHERE id = ?1",
-                    params![id],
-                    |row| row.get(0),
-                )
-                .optional()
+            .read(move |conn| {
+                conn.prepare_cached("SELECT count FROM visits WHERE id = ?1")?
+                    .query_row(params![id], |row| row.get(0))
+                    .optional()
             })
             .await
     }
@@ -42,7 +39,7 @@ impl VisitStore for SqliteVisits {
         let after = after.map(str::to_string);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.db
-            .call(move |conn| {
+            .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT id, count FROM visits WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2",
                 )?;
@@ -55,7 +52,7 @@ impl VisitStore for SqliteVisits {
     async fn top(&self, limit: usize) -> Result<Vec<Visit>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.db
-            .call(move |conn| {
+            .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT id, count FROM visits ORDER BY count DESC, id LIMIT ?1",
                 )?;
