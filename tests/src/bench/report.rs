@@ -168,6 +168,7 @@ mod tests {
             rru,
             wru,
             parts: Vec::new(),
+            reported: None,
         };
         let small = Units {
             rru: 1.0,

@@ -44,6 +44,18 @@ pub struct OpUnits {
     pub rru: f64,
     pub wru: f64,
     pub parts: Vec<Part>,
+    /// For a write, the units the server itself reported (the meter asks for them with
+    /// `ReturnConsumedCapacity: TOTAL` when the client did not): a cross-check; dynalite
+    /// counts the table's write only, not its indexes'.
+    pub reported: Option<f64>,
+}
+
+impl OpUnits {
+    /// The units that went to tables themselves, not to their indexes.
+    pub fn table_units(&self) -> f64 {
+        let tables = self.parts.iter().filter(|(place, _)| !place.contains('/'));
+        tables.fold(0.0, |sum, (_, units)| sum + units)
+    }
 }
 
 impl Units {
@@ -135,15 +147,22 @@ impl State {
         };
         let writes = ops::writes(&backend, &operation, &request).await;
         let before = ops::snapshot(&backend, &writes).await;
-        let answer = forward(&self.client, &url, &req.parts.headers, req.body.to_vec()).await;
-        let body: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
         let is_write = ops::WRITES.contains(&operation.as_str());
+        let sent = if is_write && request.get("ReturnConsumedCapacity").is_none() {
+            let mut asking = request.clone();
+            asking["ReturnConsumedCapacity"] = "TOTAL".into();
+            asking.to_string().into_bytes()
+        } else {
+            req.body.to_vec()
+        };
+        let answer = forward(&self.client, &url, &req.parts.headers, sent).await;
+        let body: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
         if is_write && charged(&answer, &body) {
             let parts = ops::write_parts(&backend, &writes, before).await;
-            self.record(operation, false, parts);
+            self.record(operation, false, parts, reported(&body));
         } else if ops::READS.contains(&operation.as_str()) && answer.status == 200 {
             let parts = ops::read_parts(&backend, &operation, &request, &body).await;
-            self.record(operation, true, parts);
+            self.record(operation, true, parts, None);
         } else if !is_write {
             // CreateTable, DeleteTable, UpdateTable, ...: not billed per request.
             backend.forget(request["TableName"].as_str().unwrap_or_default());
@@ -152,7 +171,7 @@ impl State {
     }
 
     /// Records an operation whose parts are read units (`read`) or write units.
-    fn record(&self, operation: String, read: bool, parts: Vec<Part>) {
+    fn record(&self, operation: String, read: bool, parts: Vec<Part>, reported: Option<f64>) {
         let total = parts.iter().fold(0.0, |sum, (_, units)| sum + units);
         let (rru, wru) = if read { (total, 0.0) } else { (0.0, total) };
         let op = OpUnits {
@@ -160,11 +179,22 @@ impl State {
             rru,
             wru,
             parts,
+            reported,
         };
         if let Ok(mut metered) = self.metered.lock() {
             metered.push(op);
         }
     }
+}
+
+/// The units a server reported in `ConsumedCapacity` (one object, or one per table).
+fn reported(body: &Value) -> Option<f64> {
+    let consumed = &body["ConsumedCapacity"];
+    let each = consumed
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| vec![consumed.clone()]);
+    each.iter().map(|c| c["CapacityUnits"].as_f64()).sum()
 }
 
 /// Whether a write was billed: it succeeded, or its condition failed (a failed condition still
