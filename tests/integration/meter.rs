@@ -114,3 +114,19 @@ async fn table_write_units_agree_with_dynalites_own_count() {
     }
     assert!(checked > 10, "only {checked} writes reported");
 }
+
+/// A workload (N requests on Zipf-distributed keys) through the meter: its total is every
+/// request's units, each increment writing at least its counter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_totals_the_units_of_its_requests() {
+    let ad_server = StubServer::start(Behaviour::Xml).await;
+    let api = MeteredApi::start(&ad_server).await;
+    let keys = tally_tests::bench::workload::zipf(20, 1.0, 100, 1);
+    let requests = keys
+        .iter()
+        .map(|k| EventRequest::plain("POST", &format!("/counters/visitor-{k}")));
+    let units = api.run(requests).await;
+    let per_op: f64 = units.per_op.iter().map(|op| op.wru).sum();
+    assert_eq!(units.wru, per_op);
+    assert!(units.wru >= 100.0, "{}", units.wru);
+}

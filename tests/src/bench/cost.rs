@@ -218,6 +218,16 @@ impl MeteredApi {
         answered(request, request.send(&self.direct).await);
     }
 
+    /// Sends every request through the meter, one after the other, and returns their total
+    /// (an amortized cost is `units.wru / n`; `workload.rs` picks the keys).
+    pub async fn run(&self, requests: impl IntoIterator<Item = EventRequest>) -> Units {
+        self.meter.take();
+        for request in requests {
+            answered(&request, request.send(&self.metered).await);
+        }
+        self.meter.take()
+    }
+
     /// Sends `request` through the meter and returns what it cost.
     pub async fn measure(&self, request: &EventRequest) -> Units {
         self.meter.take();

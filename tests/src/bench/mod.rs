@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod realistic;
 pub mod report;
 pub mod warm;
+pub mod workload;
 
 /// The median of some durations or sizes (the upper one for an even count).
 pub fn median(mut values: Vec<f64>) -> f64 {
