@@ -337,7 +337,9 @@ async fn a_log_request_costs_at_most_its_write_unit_budget(engine: Engine) {
         "actions: storing these would cost 15001 write units",
     );
     assert_eq!(api.get("/log?limit=1").await.json()["result"], json!([]));
-    let fits = api.post_json("/log", &body(&"u".repeat(256))).await;
+    let action = json!({"time": "2024-01-01T00:00:00Z", "type": "T"});
+    let small = json!({"userId": "u".repeat(256), "sessionId": "s", "actions": vec![action; 1000]});
+    let fits = api.post_json("/log", &small).await;
     assert_eq!(fits.json(), json!({"success": true, "stored": 1000}));
 }
 

@@ -3,6 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 use tally::logs::{LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
+use tally::test_support::incompressible_text as noise;
 use tally_tests::{Engine, Stores};
 
 fn batch(body: Value) -> LogBatch {
@@ -141,13 +142,20 @@ async fn every_filter_combination_selects_exactly(engine: Engine) {
 async fn properties_of_any_size_come_back_whole_from_every_filter(engine: Engine) {
     let stores = Stores::on(engine).await;
     let store = stores.state.logs.as_ref();
-    let sizes = [0, 700, 900, 5_000, 16_000];
-    let actions: Vec<Value> = sizes
+    let texts = [
+        String::new(),
+        "é".repeat(350),
+        noise(700),
+        noise(900),
+        "é".repeat(8_000),
+        noise(16_000),
+    ];
+    let actions: Vec<Value> = texts
         .iter()
         .enumerate()
-        .map(|(i, &size)| {
+        .map(|(i, text)| {
             json!({"time": format!("2018-10-19T03:37:{i:02}Z"), "type": "T",
-                "properties": {"n": -0.5, "p": "é".repeat(size / 2)}})
+                "properties": {"n": -0.5, "p": text}})
         })
         .collect();
     let sent = batch(json!({"userId": "u", "sessionId": "s", "actions": actions}));
@@ -260,9 +268,11 @@ async fn actions_and_retry_records_expire_after_the_retention_rollups_never() {
 async fn index_entries_leave_large_properties_to_the_table_item() {
     let (client, tables) = tally_tests::dynamodb_tables().await;
     let state = tally_tests::dynamodb_state_on(client.clone(), tables.clone());
-    let action = |time: &str, size: usize| json!({"time": time, "type": "T", "properties": {"p": "x".repeat(size)}});
+    let action =
+        |time: &str, text: String| json!({"time": time, "type": "T", "properties": {"p": text}});
     let sent = batch(json!({"userId": "u", "sessionId": "s", "actions": [
-        action("2018-10-19T03:37:28Z", 100), action("2018-10-19T03:37:29Z", 16_000)]}));
+        action("2018-10-19T03:37:28Z", "x".repeat(100)),
+        action("2018-10-19T03:37:29Z", noise(16_000))]}));
     state.logs.record(&sent, 1_000).await.expect("record");
     for (index, key, value) in [
         ("ByUserType", "ut", json!(["u", "T"]).to_string()),

@@ -303,17 +303,36 @@ mod tests {
             parse(with(100)).expect("fits").write_units(),
             1 + 5 * 1000 + 1
         );
-        // Each is a 7 KB table item and three entries (2 + 1 + 1 KB): 6 MB, far over the 1 MiB
-        // a body may have, which only lets up to about 6,000 units through.
-        assert!(message(with(6000)).starts_with("actions: storing these would cost 10002"));
-        let heavy = json!({"time": "2018-10-18T21:37:28Z", "type": "T",
-            "properties": {"p": "x".repeat(MAX_PROPERTIES_BYTES - 16)}});
-        let few = json!({"userId": "u", "sessionId": "s", "actions": vec![heavy; 20]});
-        // A 17 KB table item and three entries of 1 KB, which leave the properties out.
+        // Ids of 4-byte characters are in every entry's keys: 15 units per action.
+        let wide = |id: &str| {
+            let actions: Vec<Value> = (0..MAX_ACTIONS)
+                .map(|i| json!({"time": "2018-10-18T21:37:28Z", "type": format!("T{i}")}))
+                .collect();
+            json!({"userId": id, "sessionId": id, "actions": actions})
+        };
+        let refused = parse(wide(&"😀".repeat(256)))
+            .map(|_| ())
+            .expect_err("over");
+        assert!(refused
+            .to_string()
+            .starts_with("actions: storing these would cost 15001"));
+        let heavy = |text: String| {
+            let action = json!({"time": "2018-10-18T21:37:28Z", "type": "T",
+                "properties": {"p": text}});
+            json!({"userId": "u", "sessionId": "s", "actions": vec![action; 20]})
+        };
+        // 16 KiB that deflate to a few dozen bytes: 1 unit per copy.
+        let repetitive = "x".repeat(MAX_PROPERTIES_BYTES - 16);
         assert_eq!(
-            parse(few).expect("fits").write_units(),
-            1 + 20 * (17 + 3) + 1
+            parse(heavy(repetitive)).expect("fits").write_units(),
+            1 + 20 * 4 + 1
         );
+        // 16 KiB of 64 symbols deflate to about 12.3 KB: a 13 KB table item and three 1 KB
+        // entries, which leave the properties out.
+        let units = parse(heavy(crate::logs::packed::noise(MAX_PROPERTIES_BYTES - 16)))
+            .expect("fits")
+            .write_units();
+        assert_eq!(units, 1 + 20 * (13 + 3) + 1);
     }
 
     #[test]
