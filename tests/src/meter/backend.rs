@@ -54,7 +54,8 @@ impl Backend<'_> {
             .call("DescribeTable", &json!({"TableName": table}))
             .await;
         let schema = TableSchema::from_description(&described);
-        if let Ok(mut schemas) = self.schemas.lock() {
+        // Only a schema the server described is kept (an error answer is asked again).
+        if let (Some(_), Ok(mut schemas)) = (described.get("Table"), self.schemas.lock()) {
             schemas.insert(table.to_string(), schema.clone());
         }
         schema
