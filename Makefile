@@ -1,5 +1,5 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run run-lambda test exactness bench cost check-template lambda-build lint fmt nextest smoke lambda-test
+.PHONY: run run-lambda test exactness amortized bench cost check-template lambda-build lint fmt nextest smoke lambda-test
 
 # Python tools live in three virtualenvs because their pins conflict.
 define venv
@@ -62,6 +62,11 @@ bench: .venv/.installed
 cost: .venv/.installed
 	cargo build -p tally-tests --bin bench
 	scripts/with-dynamodb.sh target/debug/bench cost
+
+## Write units per increment of the visit and path counters, amortized over a million
+## simulated increments on Zipf and uniform keys (tests/src/bench/counters.rs; a few seconds).
+amortized:
+	cargo run -q -p tally-tests --bin bench -- counters
 
 ## sam validate --lint, cfn-lint and checkov on template.yaml (offline, dummy credentials).
 check-template: .venv-iac/.installed .venv-checkov/.installed

@@ -25,6 +25,38 @@ async fn top_visitors_are_most_counted_first_ties_by_id(engine: Engine) {
     assert_eq!(top, vec![visit("c", 5), visit("a", 2), visit("b", 2)]);
 }
 
+/// Counts across rank groups (1, 2..7, 8..31 on DynamoDB), so every `limit` cuts a group in
+/// a different place or reaches into the ids counted once.
+async fn top_visitors_are_exact_wherever_the_limit_cuts(engine: Engine) {
+    let stores = Stores::on(engine).await;
+    let counts = [
+        ("x", 9),
+        ("y", 8),
+        ("z", 7),
+        ("w", 3),
+        ("v", 2),
+        ("u", 1),
+        ("t", 1),
+        ("s", 1),
+    ];
+    for (id, times) in counts {
+        let id = VisitId::parse("id", id).expect("id");
+        for _ in 0..times {
+            stores.state.visits.increment(&id).await.expect("inc");
+        }
+    }
+    let ranked = ["x", "y", "z", "w", "v", "s", "t", "u"];
+    for limit in 1..=9 {
+        let top = stores.state.visits.top(limit).await.expect("top");
+        let ids: Vec<&str> = top.iter().map(|v| v.id.as_str()).collect();
+        assert_eq!(ids, ranked[..limit.min(8)], "limit {limit}");
+        for visit in top {
+            let expected = counts.iter().find(|(id, _)| *id == visit.id).expect("id");
+            assert_eq!(visit.count, expected.1, "{}", visit.id);
+        }
+    }
+}
+
 async fn sdk_versions_are_listed_in_order_with_their_totals(engine: Engine) {
     let stores = Stores::on(engine).await;
     let params = |user: &str, sdk: &str| AdParams {
@@ -152,6 +184,7 @@ async fn group_counts_follow_inserts_and_overwrites(engine: Engine) {
 
 on_every_store!(
     top_visitors_are_most_counted_first_ties_by_id,
+    top_visitors_are_exact_wherever_the_limit_cuts,
     sdk_versions_are_listed_in_order_with_their_totals,
     the_daily_rollup_counts_each_action_once_even_on_a_retry,
     group_counts_follow_inserts_and_overwrites,

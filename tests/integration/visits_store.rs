@@ -97,3 +97,15 @@ async fn dynamodb_reads_are_gets_and_index_queries_never_scans() {
         "one Query per shard"
     );
 }
+
+/// The rank index is written only when a count crosses 2·4^j (here at 2 and 8): a second
+/// UpdateItem then, none otherwise.
+#[tokio::test]
+async fn dynamodb_raises_the_rank_only_when_the_count_crosses_a_step() {
+    let (state, log) = tally_tests::DynamoTables::create().await.recorded_state();
+    for _ in 0..9 {
+        state.visits.increment(&id("a")).await.expect("inc");
+    }
+    let ops = log.take();
+    assert_eq!(ops, ["UpdateItem"; 11], "9 increments + 2 rank raises");
+}

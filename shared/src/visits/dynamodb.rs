@@ -1,24 +1,33 @@
-//! The visit counters in DynamoDB: one item per id; `ADD` makes each increment atomic.
+//! The visit counters in DynamoDB: one item per id, keyed (`shard`, `id`), so `/database` is
+//! a Query of the table itself and an increment writes nothing but its item (design and
+//! costs: README, "Visit counter in DynamoDB").
 //!
-//! Listing in id order uses the `ByShard` index (partition `shard`, sort `id`): ids are spread
-//! over `SHARDS` partitions so no index partition is hot, and a page merges the shards lazily
-//! (`store::merge`). `ByCount` (partition `shard`, sort `count`, keys only) serves the
-//! dashboard's top visitors through the same merge.
+//! `shard` is the id hashed onto `SHARDS` partitions; a page merges the shards lazily
+//! (`store::merge`). The dashboard's top visitors come from `ByRank` (partition `shard`, sort
+//! `rank`, keys only), a sparse index of the ids counted twice or more: `rank` (`visits::rank`)
+//! changes only when the count crosses 2·4^j, by a second, conditional write; the exact order
+//! comes from the items' counts, read by key.
 
+use super::rank::rank;
 use super::{most_counted, Visit, VisitId, VisitStore};
 use crate::store::dynamodb::{
-    add_one, by_count_start, n, new_count, number, s, string, Client, IndexShards, Item,
+    batch_get, n, number, optional_number, query_up_to, s, string, write_once, Client, IndexShards,
+    Item,
 };
 use crate::store::merge::merged;
+use crate::store::shard_of;
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use std::cmp::Reverse;
+use aws_sdk_dynamodb::types::ReturnValue;
+use futures_util::future::try_join_all;
+use std::collections::HashSet;
 
-/// How many index partitions the ids are spread over. Changing it strands existing items.
+/// How many partitions the ids are spread over. Changing it strands existing items.
 pub const SHARDS: u32 = 4;
-const INDEX: &str = "ByShard";
-const BY_COUNT: &str = "ByCount";
+const BY_RANK: &str = "ByRank";
+/// Keys per BatchGetItem call (the API's limit).
+const BATCH_GET_KEYS: usize = 100;
 
 pub struct DynamoVisits {
     client: Client,
@@ -31,11 +40,37 @@ impl DynamoVisits {
     }
 }
 
+/// The table key of an id: its shard and the id.
+fn key(id: &str) -> Item {
+    Item::from([
+        ("shard".to_string(), n(shard_of(id, SHARDS))),
+        ("id".to_string(), s(id)),
+    ])
+}
+
 #[async_trait]
 impl VisitStore for DynamoVisits {
     async fn increment(&self, id: &VisitId) -> Result<u64, StoreError> {
-        let update = add_one(&self.client, &self.table, "id", id.as_str(), SHARDS, "");
-        new_count(update).await
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id.as_str())))
+            .update_expression("ADD #count :one")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::AllNew)
+            .customize()
+            .config_override(write_once())
+            .send()
+            .await?;
+        let item = out.attributes.unwrap_or_default();
+        let count = number(&item, "count")?;
+        let stored: Option<u64> = optional_number(&item, "rank")?;
+        if let Some(rank) = rank(count).filter(|&rank| stored < Some(rank)) {
+            self.raise_rank(id.as_str(), rank).await;
+        }
+        Ok(count)
     }
 
     async fn count(&self, id: &VisitId) -> Result<Option<u64>, StoreError> {
@@ -43,7 +78,7 @@ impl VisitStore for DynamoVisits {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("id", s(id.as_str()))
+            .set_key(Some(key(id.as_str())))
             .consistent_read(true)
             .send()
             .await?;
@@ -63,19 +98,17 @@ impl VisitStore for DynamoVisits {
     }
 
     async fn top(&self, limit: usize) -> Result<Vec<Visit>, StoreError> {
-        let query = IndexShards {
-            shards: SHARDS,
-            query: |shard, after: Option<&(Reverse<u64>, String)>| self.most_counted(shard, after),
-            parse: |item: &Item| visit(item).map(|v| ((Reverse(v.count), v.id.clone()), v)),
-        };
-        let mut top: Vec<Visit> = merged(&query, None, limit)
-            .await?
-            .items
-            .into_iter()
-            .map(|(_, _, v)| v)
-            .collect();
-        // A shard lists equal counts in no defined order: ties go by id within the page.
+        let candidates = self.ranked_candidates(limit).await?;
+        let ranked = candidates.len();
+        let mut top = self.exact(candidates).await?;
+        if ranked < limit {
+            // Fewer ids ranked than asked: the rest are counted once, ties by id.
+            let seen: HashSet<String> = top.iter().map(|v| v.id.clone()).collect();
+            let tail = self.list(None, limit + ranked).await?;
+            top.extend(tail.into_iter().filter(|v| !seen.contains(&v.id)));
+        }
         top.sort_by(most_counted);
+        top.truncate(limit);
         Ok(top)
     }
 }
@@ -87,14 +120,106 @@ fn visit(item: &Item) -> Result<Visit, StoreError> {
     })
 }
 
+/// A `ByRank` entry: the table key and the rank.
+fn rank_of(entry: &Item) -> Result<u64, StoreError> {
+    number(entry, "rank")
+}
+
+/// The rank of the `limit`-th entry when the shards' highest entries are pooled, or `None`
+/// when the shards hold fewer than `limit` entries in all. Each shard read its `limit` highest,
+/// so every entry ranked above the cut has been read, and only the cut's own group may not.
+fn cut_rank(shards: &[Vec<Item>], limit: usize) -> Result<Option<u64>, StoreError> {
+    let mut ranks = shards
+        .iter()
+        .flatten()
+        .map(rank_of)
+        .collect::<Result<Vec<u64>, _>>()?;
+    if ranks.len() < limit {
+        return Ok(None);
+    }
+    ranks.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(ranks.get(limit.saturating_sub(1)).copied())
+}
+
 impl DynamoVisits {
-    /// The query of one `ByShard` shard for the ids after `after`, in id order.
+    /// Sets `rank` to `rank` unless it is there already or higher (a racing writer may have
+    /// raised it). The count is already stored and answered, so a failure is only logged: the
+    /// next increment of the id sees the rank behind and raises it.
+    async fn raise_rank(&self, id: &str, rank: u64) {
+        let sent = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression("SET #rank = :rank")
+            .condition_expression("attribute_not_exists(#rank) OR #rank < :rank")
+            .expression_attribute_names("#rank", "rank")
+            .expression_attribute_values(":rank", n(rank))
+            .send()
+            .await;
+        if let Err(err) = sent {
+            let raced = err
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception());
+            if !raced {
+                let err = StoreError::from(err);
+                tracing::warn!(id, rank, error = %err, "visit rank not raised; the next visit retries");
+            }
+        }
+    }
+
+    /// The `ByRank` entries that can be in the top `limit`: every entry ranked above the
+    /// `limit`-th one, and the whole group of its rank (its order inside needs exact counts).
+    async fn ranked_candidates(&self, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let reads = (0..SHARDS).map(|shard| query_up_to(self.ranked(shard, None), limit));
+        let mut shards = try_join_all(reads).await?;
+        let Some(cut) = cut_rank(&shards, limit)? else {
+            return Ok(shards.into_iter().flatten().collect());
+        };
+        let rests = shards
+            .iter()
+            .enumerate()
+            .map(|(shard, entries)| async move {
+                match entries.last() {
+                    Some(last) if entries.len() == limit && rank_of(last)? == cut => {
+                        let start = last.clone();
+                        query_up_to(self.ranked(shard as u32, Some((cut, start))), usize::MAX).await
+                    }
+                    _ => Ok(Vec::new()),
+                }
+            });
+        let rests = try_join_all(rests).await?;
+        for (entries, rest) in shards.iter_mut().zip(rests) {
+            entries.extend(rest);
+        }
+        let mut candidates = Vec::new();
+        for entry in shards.into_iter().flatten() {
+            if rank_of(&entry)? >= cut {
+                candidates.push(entry);
+            }
+        }
+        Ok(candidates)
+    }
+
+    /// The exact counts of the ids of `entries`, read by key (strongly consistent).
+    async fn exact(&self, entries: Vec<Item>) -> Result<Vec<Visit>, StoreError> {
+        let keys: Vec<Item> = entries
+            .iter()
+            .map(|entry| string(entry, "id").map(|id| key(&id)))
+            .collect::<Result<_, _>>()?;
+        let batches = keys
+            .chunks(BATCH_GET_KEYS)
+            .map(|chunk| batch_get(&self.client, &self.table, chunk.to_vec()));
+        let items = try_join_all(batches).await?;
+        items.iter().flatten().map(visit).collect()
+    }
+
+    /// The Query of one shard of the table for the ids after `after`, in id order.
     fn shard_after(&self, shard: u32, after: Option<&String>) -> QueryFluentBuilder {
         let query = self
             .client
             .query()
             .table_name(&self.table)
-            .index_name(INDEX)
             .expression_attribute_names("#shard", "shard")
             .expression_attribute_values(":shard", n(shard));
         match after {
@@ -106,21 +231,44 @@ impl DynamoVisits {
         }
     }
 
-    /// The query of one `ByCount` shard, most counted first, resumed after the entry `after`.
-    fn most_counted(
-        &self,
-        shard: u32,
-        after: Option<&(Reverse<u64>, String)>,
-    ) -> QueryFluentBuilder {
-        let start = after.map(|(Reverse(count), id)| by_count_start("id", id, shard, *count));
-        self.client
+    /// The Query of one `ByRank` shard, highest rank first; with `rest = (rank, entry)`, the
+    /// entries of that rank after `entry`.
+    fn ranked(&self, shard: u32, rest: Option<(u64, Item)>) -> QueryFluentBuilder {
+        let query = self
+            .client
             .query()
             .table_name(&self.table)
-            .index_name(BY_COUNT)
+            .index_name(BY_RANK)
             .scan_index_forward(false)
-            .key_condition_expression("#shard = :shard")
             .expression_attribute_names("#shard", "shard")
-            .expression_attribute_values(":shard", n(shard))
-            .set_exclusive_start_key(start)
+            .expression_attribute_values(":shard", n(shard));
+        match rest {
+            Some((rank, entry)) => query
+                .key_condition_expression("#shard = :shard AND #rank = :rank")
+                .expression_attribute_names("#rank", "rank")
+                .expression_attribute_values(":rank", n(rank))
+                .set_exclusive_start_key(Some(entry)),
+            None => query.key_condition_expression("#shard = :shard"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(rank: u64) -> Item {
+        Item::from([("rank".to_string(), n(rank))])
+    }
+
+    #[test]
+    fn the_cut_is_the_rank_of_the_limit_th_entry_across_shards() {
+        let shards = vec![
+            vec![entry(32), entry(8), entry(2)],
+            vec![entry(8), entry(8), entry(2)],
+        ];
+        assert_eq!(cut_rank(&shards, 3).expect("cut"), Some(8));
+        assert_eq!(cut_rank(&shards, 5).expect("cut"), Some(2));
+        assert_eq!(cut_rank(&shards, 7).expect("cut"), None);
     }
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod dynamodb;
 pub mod pages;
+pub mod rank;
 #[cfg(feature = "embedded")]
 pub(crate) mod sqlite;
 
@@ -33,7 +34,7 @@ impl VisitId {
                 "must not contain control characters",
             ));
         }
-        // The id is the sort key of `ByShard`.
+        // The id is the table's sort key in DynamoDB.
         keys::check(field, raw, KeyPart::Sort)?;
         Ok(VisitId(raw.to_string()))
     }

@@ -3,6 +3,7 @@
 
 pub mod cold;
 pub mod cost;
+pub mod counters;
 pub mod dashboard;
 pub mod realistic;
 pub mod report;

@@ -3,13 +3,14 @@
 //! local DynamoDB servers (`scripts/with-dynamodb.sh`); `make bench` provides all three.
 //! `bench dashboard` runs only the dashboard render benchmark (no wrk, no release binaries);
 //! `bench cold DIR` only the cold starts of the binaries in DIR (to compare builds);
-//! `bench cost` (`make cost`) only the cost table, through the meter (any build).
+//! `bench cost` (`make cost`) only the cost table, through the meter (any build);
+//! `bench counters` only the amortized write units of the counters (`make amortized`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 use tally_tests::bench::warm::{run_wrk, Scenario};
-use tally_tests::bench::{cold, cost, dashboard, report};
+use tally_tests::bench::{cold, cost, counters, dashboard, report};
 use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::DynamoTables;
 
@@ -142,6 +143,14 @@ async fn main() {
             return;
         }
         Some("cost") => return cost_table(&repo).await,
+        Some("counters") => {
+            let results: Vec<_> = counters::WORKLOADS
+                .iter()
+                .map(|&keys| counters::simulate(keys, counters::INCREMENTS, 14))
+                .collect();
+            print!("{}", counters::table(&results));
+            return;
+        }
         _ => {}
     }
     let ad_server = StubServer::start(Behaviour::Xml).await;
