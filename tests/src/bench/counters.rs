@@ -57,8 +57,13 @@ pub fn stats_units(count: u64) -> u64 {
 #[derive(Debug, Clone, Copy)]
 pub enum Keys {
     /// Key k of n with probability proportional to 1/k^s.
-    Zipf { n: u32, s: f64 },
-    Uniform { n: u32 },
+    Zipf {
+        n: u32,
+        s: f64,
+    },
+    Uniform {
+        n: u32,
+    },
 }
 
 /// One workload's result: write units per increment, and what it touched.
@@ -144,7 +149,10 @@ pub fn simulate(keys: Keys, increments: u64, seed: u64) -> Amortized {
 pub const WORKLOADS: &[Keys] = &[
     Keys::Zipf { n: 1_000, s: 1.0 },
     Keys::Zipf { n: 100_000, s: 1.0 },
-    Keys::Zipf { n: 1_000_000, s: 1.0 },
+    Keys::Zipf {
+        n: 1_000_000,
+        s: 1.0,
+    },
     Keys::Uniform { n: 1_000 },
     Keys::Uniform { n: 100_000 },
     Keys::Uniform { n: 1_000_000 },
