@@ -109,3 +109,26 @@ async fn dynamodb_raises_the_rank_only_when_the_count_crosses_a_step() {
     let ops = log.take();
     assert_eq!(ops, ["UpdateItem"; 11], "9 increments + 2 rank raises");
 }
+
+/// Each increment's write units, measured on the wire by the meter with the longest id (128
+/// 4-byte characters), are those the amortized simulation (`make amortized`) prices it at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_increments_cost_what_the_simulation_prices() {
+    use tally_tests::bench::counters::VisitWrite;
+    let meter = tally_tests::meter::Meter::start(&tally_tests::dynalite_endpoint()).await;
+    let state = tally_tests::DynamoTables::create_at(meter.endpoint())
+        .await
+        .state();
+    let longest = id(&"\u{1D11E}".repeat(128));
+    meter.take();
+    for count in 1..=9 {
+        assert_eq!(state.visits.increment(&longest).await.expect("inc"), count);
+        let units = meter.take();
+        let write = VisitWrite::of(count);
+        assert_eq!(
+            units.wru,
+            write.units() as f64,
+            "count {count}: {write:?} {units:?}"
+        );
+    }
+}

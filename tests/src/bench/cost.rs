@@ -156,7 +156,7 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
         function: "dashboard-page",
         rru: 17.0,
         wru: 0.0,
-        why: "sections read concurrently, each Query 0.5 (eventually consistent, under 4 KB): the top paths, visitors and SDK versions from their indexes, the 30-day log rollups, the SDK counters (consistent BatchGetItem, 1 per shard item) and the people meta item (1 per 4 KB); bounded whatever the stores hold",
+        why: "sections read concurrently, each Query 0.5 (eventually consistent, under 4 KB): the top paths and SDK versions from their indexes, the top visitors from `ByRank` and their items (consistent BatchGetItem, 1 each: here 2, then 4 table Queries for the ids counted once), the 30-day log rollups, the SDK counters (consistent BatchGetItem, 1 per shard item) and the people meta item (1 per 4 KB); bounded, except the top visitors sharing the 10th one's rank (`docs/visits.md`)",
     },
     RouteCost {
         function: "fallback",
