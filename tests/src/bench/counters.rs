@@ -2,9 +2,11 @@
 //! Zipf and uniform keys, simulated in-process transition by transition. Sending a million
 //! real requests to a local DynamoDB server would take hours; what an increment writes depends
 //! only on the count before and after it, so each kind of transition is priced once (by
-//! DynamoDB's rules, and checked on the wire by `tests/integration/visits_store.rs`) and the
-//! simulation counts how often each happens.
+//! DynamoDB's rules, and measured on the wire by the meter in
+//! `tests/integration/visits_store.rs`) and the simulation counts how often each happens. Keys
+//! are drawn by `workload`.
 
+use super::workload::zipf;
 use std::collections::HashMap;
 use tally::visits::rank::rank;
 
@@ -77,58 +79,18 @@ pub struct Amortized {
     pub visit_transitions: [u64; 3],
 }
 
-/// A deterministic key sampler.
-struct Sampler {
-    rng: fastrand::Rng,
-    cumulative: Vec<f64>,
-    uniform: u32,
-}
-
-impl Sampler {
-    fn new(keys: Keys, seed: u64) -> Self {
-        let rng = fastrand::Rng::with_seed(seed);
-        match keys {
-            Keys::Zipf { n, s } => {
-                let mut total = 0.0;
-                let cumulative = (1..=n)
-                    .map(|k| {
-                        total += 1.0 / f64::from(k).powf(s);
-                        total
-                    })
-                    .collect();
-                Sampler {
-                    rng,
-                    cumulative,
-                    uniform: 0,
-                }
-            }
-            Keys::Uniform { n } => Sampler {
-                rng,
-                cumulative: Vec::new(),
-                uniform: n,
-            },
-        }
-    }
-
-    fn next(&mut self) -> u32 {
-        match self.cumulative.last() {
-            Some(total) => {
-                let x = self.rng.f64() * total;
-                self.cumulative.partition_point(|&c| c < x) as u32
-            }
-            None => self.rng.u32(0..self.uniform),
-        }
-    }
-}
-
 /// Runs `increments` increments over `keys`, pricing each with both counters' designs.
 pub fn simulate(keys: Keys, increments: u64, seed: u64) -> Amortized {
-    let mut sampler = Sampler::new(keys, seed);
-    let mut counts: HashMap<u32, u64> = HashMap::new();
+    let (n, exponent) = match keys {
+        Keys::Zipf { n, s } => (n, s),
+        Keys::Uniform { n } => (n, 0.0),
+    };
+    let draws = zipf(n as usize, exponent, increments as usize, seed);
+    let mut counts: HashMap<usize, u64> = HashMap::new();
     let (mut visits, mut stats) = (0u64, 0u64);
     let mut visit_transitions = [0u64; 3];
-    for _ in 0..increments {
-        let count = counts.entry(sampler.next()).or_insert(0);
+    for key in draws {
+        let count = counts.entry(key).or_insert(0);
         *count += 1;
         let write = VisitWrite::of(*count);
         visits += write.units();
@@ -198,13 +160,5 @@ mod tests {
         // 2, 8, 32, 128, 512, 2048, 8192: one entry and six moves.
         assert_eq!(result.visit_transitions, [10_000 - 7, 1, 6]);
         assert!(result.visits_per_increment < 1.01);
-    }
-
-    #[test]
-    fn zipf_draws_favour_the_first_keys() {
-        let mut sampler = Sampler::new(Keys::Zipf { n: 100, s: 1.0 }, 1);
-        let firsts = (0..10_000).filter(|_| sampler.next() == 0).count();
-        // 1 / H(100) ≈ 0.19 of the draws.
-        assert!((1_700..2_200).contains(&firsts), "{firsts}");
     }
 }
