@@ -75,6 +75,9 @@ pub struct Amortized {
     pub distinct: usize,
     pub visits_per_increment: f64,
     pub stats_per_increment: f64,
+    /// The least any exact ranking whose pages read at most `PAGE` entries must write per
+    /// increment on this workload (`exact_ranking_floor`).
+    pub exact_floor: f64,
     /// How many increments of each visit transition (`Add`, `EnterRank`, `MoveRank`).
     pub visit_transitions: [u64; 3],
 }
@@ -103,8 +106,39 @@ pub fn simulate(keys: Keys, increments: u64, seed: u64) -> Amortized {
         distinct: counts.len(),
         visits_per_increment: per(visits),
         stats_per_increment: per(stats),
+        exact_floor: exact_ranking_floor(counts.values().copied(), increments),
         visit_transitions,
     }
+}
+
+/// Entries a page may read: a default page of `/stats/` and one more.
+pub const PAGE: u64 = 101;
+
+/// A lower bound on the write units per increment of any index design that keeps a ranking
+/// exact (count, then key) with pages that read at most `PAGE` entries, given the final counts.
+///
+/// Index entries sharing a sort position come back unordered, so a page inside a group of more
+/// than `PAGE` of them would read the whole group. A count held by more than `PAGE` keys must
+/// therefore be a group of its own, ordered by key: every increment that takes a key into or
+/// out of such a count moves the key's index entry (delete + put: 2 units; a new key's first
+/// entry: 1), on top of the item's own unit. The increments that produce count c are exactly
+/// the keys whose final count is at least c, so the bound follows from the final counts.
+pub fn exact_ranking_floor(finals: impl Iterator<Item = u64>, increments: u64) -> f64 {
+    let mut held: HashMap<u64, u64> = HashMap::new();
+    for count in finals {
+        *held.entry(count).or_default() += 1;
+    }
+    let populous = |count: u64| count > 0 && held.get(&count).copied().unwrap_or(0) > PAGE;
+    let top = held.keys().copied().max().unwrap_or(0);
+    let mut at_least = held.values().sum::<u64>();
+    let mut moves = 0u64;
+    for count in 1..=top {
+        if populous(count) || populous(count - 1) {
+            moves += at_least * if count == 1 { 1 } else { 2 };
+        }
+        at_least -= held.get(&count).copied().unwrap_or(0);
+    }
+    1.0 + moves as f64 / increments as f64
 }
 
 /// The workloads the README reports.
@@ -123,7 +157,7 @@ pub const WORKLOADS: &[Keys] = &[
 /// The README table of every workload's figures.
 pub fn table(results: &[Amortized]) -> String {
     let mut out = String::from(
-        "| keys drawn | distinct keys | visits WRU / increment | (ADD, enter rank, move rank) | stats WRU / increment |\n|---|---:|---:|---|---:|\n",
+        "| keys drawn | distinct keys | visits WRU / increment | (ADD, enter rank, move rank) | stats WRU / increment | floor of any exact, page-bounded ranking |\n|---|---:|---:|---|---:|---:|\n",
     );
     for r in results {
         let keys = match r.keys {
@@ -132,8 +166,8 @@ pub fn table(results: &[Amortized]) -> String {
         };
         let [add, enter, moved] = r.visit_transitions;
         out.push_str(&format!(
-            "| {keys} | {} | {:.3} | ({add}, {enter}, {moved}) | {:.3} |\n",
-            r.distinct, r.visits_per_increment, r.stats_per_increment
+            "| {keys} | {} | {:.3} | ({add}, {enter}, {moved}) | {:.3} | {:.3} |\n",
+            r.distinct, r.visits_per_increment, r.stats_per_increment, r.exact_floor
         ));
     }
     out
@@ -151,6 +185,19 @@ mod tests {
             writes,
             [Add, EnterRank, Add, Add, Add, Add, Add, MoveRank, Add]
         );
+    }
+
+    #[test]
+    fn the_floor_counts_moves_into_and_out_of_populous_counts_only() {
+        // 200 keys counted once (populous), 3 keys counted 5 times: 215 increments.
+        let finals = std::iter::repeat_n(1, 200).chain([5, 5, 5]);
+        // Count 1: 203 first entries; count 2 leaves the populous count 1: 3 moves.
+        let floor = exact_ranking_floor(finals, 215);
+        assert!(
+            (floor - (1.0 + (203.0 + 3.0 * 2.0) / 215.0)).abs() < 1e-9,
+            "{floor}"
+        );
+        assert_eq!(exact_ranking_floor([7, 9].into_iter(), 16), 1.0);
     }
 
     #[test]
