@@ -132,3 +132,38 @@ async fn dynamodb_increments_cost_what_the_simulation_prices() {
         );
     }
 }
+
+/// A rank raise that never landed (the second write failed) is made good by the id's next
+/// increment, which sees the stored rank behind its count; until then the top list ranks the
+/// id by its previous step.
+#[tokio::test]
+async fn dynamodb_a_lost_rank_raise_is_made_good_by_the_next_increment() {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    let tables = tally_tests::DynamoTables::create().await;
+    let (client, table) = (tables.client.clone(), tables.names.visits.clone());
+    let (state, log) = tables.recorded_state();
+    for _ in 0..8 {
+        state.visits.increment(&id("a")).await.expect("inc");
+    }
+    let shard = tally::store::shard_of("a", tally::test_support::VISIT_SHARDS);
+    client
+        .update_item()
+        .table_name(&table)
+        .key("shard", N(shard.to_string()))
+        .key("id", S("a".into()))
+        .update_expression("SET #rank = :two")
+        .expression_attribute_names("#rank", "rank")
+        .expression_attribute_values(":two", N("2".into()))
+        .send()
+        .await
+        .expect("the rank as if its raise to 8 was lost");
+    log.take();
+    assert_eq!(state.visits.increment(&id("a")).await.expect("inc"), 9);
+    assert_eq!(
+        log.take(),
+        ["UpdateItem"; 2],
+        "the ADD, then the raise to 8"
+    );
+    state.visits.increment(&id("a")).await.expect("inc");
+    assert_eq!(log.take(), ["UpdateItem"], "the rank is current again");
+}
