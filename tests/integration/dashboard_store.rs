@@ -1,6 +1,7 @@
 //! The store reads the dashboard adds to each service's trait, and the counters behind them
 //! kept at write time, run against both adapters.
 
+use futures_util::StreamExt;
 use serde_json::json;
 use tally::ads::{AdParams, Counts, Event};
 use tally::logs::{record, DailyCount};
@@ -55,6 +56,29 @@ async fn top_visitors_are_exact_wherever_the_limit_cuts(engine: Engine) {
             assert_eq!(visit.count, expected.1, "{}", visit.id);
         }
     }
+}
+
+/// 150 ids share one rank step (counts 2 and 3 are both rank 2 on DynamoDB): the top list
+/// reads the whole step, more than one BatchGetItem, and still ranks it exactly.
+async fn top_visitors_are_exact_inside_a_crowded_rank_step(engine: Engine) {
+    let stores = Stores::on(engine).await;
+    let ids: Vec<String> = (0..150).map(|i| format!("v{i:03}")).collect();
+    let tasks = ids.iter().map(|raw| {
+        let visits = &stores.state.visits;
+        async move {
+            let id = VisitId::parse("id", raw).expect("id");
+            let times = if raw == "v149" { 3 } else { 2 };
+            for _ in 0..times {
+                visits.increment(&id).await.expect("inc");
+            }
+        }
+    });
+    futures_util::stream::iter(tasks)
+        .for_each_concurrent(16, |task| task)
+        .await;
+    let top = stores.state.visits.top(3).await.expect("top");
+    let shown: Vec<(&str, u64)> = top.iter().map(|v| (v.id.as_str(), v.count)).collect();
+    assert_eq!(shown, [("v149", 3), ("v000", 2), ("v001", 2)]);
 }
 
 async fn sdk_versions_are_listed_in_order_with_their_totals(engine: Engine) {
@@ -185,6 +209,7 @@ async fn group_counts_follow_inserts_and_overwrites(engine: Engine) {
 on_every_store!(
     top_visitors_are_most_counted_first_ties_by_id,
     top_visitors_are_exact_wherever_the_limit_cuts,
+    top_visitors_are_exact_inside_a_crowded_rank_step,
     sdk_versions_are_listed_in_order_with_their_totals,
     the_daily_rollup_counts_each_action_once_even_on_a_retry,
     group_counts_follow_inserts_and_overwrites,

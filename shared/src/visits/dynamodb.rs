@@ -1,6 +1,6 @@
 //! The visit counters in DynamoDB: one item per id, keyed (`shard`, `id`), so `/database` is
 //! a Query of the table itself and an increment writes nothing but its item (design and
-//! costs: README, "Visit counter in DynamoDB").
+//! costs: `docs/visits.md`).
 //!
 //! `shard` is the id hashed onto `SHARDS` partitions; a page merges the shards lazily
 //! (`store::merge`). The dashboard's top visitors come from `ByRank` (partition `shard`, sort
@@ -21,6 +21,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValue;
 use futures_util::future::try_join_all;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::HashSet;
 
 /// How many partitions the ids are spread over. Changing it strands existing items.
@@ -28,6 +29,8 @@ pub const SHARDS: u32 = 4;
 const BY_RANK: &str = "ByRank";
 /// Keys per BatchGetItem call (the API's limit).
 const BATCH_GET_KEYS: usize = 100;
+/// BatchGetItem calls in flight while reading the top visitors' counts.
+const BATCHES_IN_FLIGHT: usize = 4;
 
 pub struct DynamoVisits {
     client: Client,
@@ -207,10 +210,12 @@ impl DynamoVisits {
             .iter()
             .map(|entry| string(entry, "id").map(|id| key(&id)))
             .collect::<Result<_, _>>()?;
-        let batches = keys
-            .chunks(BATCH_GET_KEYS)
-            .map(|chunk| batch_get(&self.client, &self.table, chunk.to_vec()));
-        let items = try_join_all(batches).await?;
+        let chunks: Vec<Vec<Item>> = keys.chunks(BATCH_GET_KEYS).map(<[Item]>::to_vec).collect();
+        let items: Vec<Vec<Item>> = stream::iter(chunks)
+            .map(|chunk| batch_get(&self.client, &self.table, chunk))
+            .buffered(BATCHES_IN_FLIGHT)
+            .try_collect()
+            .await?;
         items.iter().flatten().map(visit).collect()
     }
 

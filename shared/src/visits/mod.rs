@@ -60,7 +60,8 @@ pub trait VisitStore: Send + Sync {
     async fn count(&self, id: &VisitId) -> Result<Option<u64>, StoreError>;
     /// Up to `limit` counters with ids after `after`, in byte order of the id.
     async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Visit>, StoreError>;
-    /// The `limit` most counted ids, most first, ties by id; reads grow with `limit` only.
+    /// The `limit` most counted ids, most first, ties by id; reads grow with `limit` (and on
+    /// DynamoDB with the ids that share the last one's rank step: `docs/visits.md`).
     async fn top(&self, limit: usize) -> Result<Vec<Visit>, StoreError>;
 }
 
