@@ -101,6 +101,9 @@ impl VisitStore for DynamoVisits {
     }
 
     async fn top(&self, limit: usize) -> Result<Vec<Visit>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let candidates = self.ranked_candidates(limit).await?;
         let ranked = candidates.len();
         let mut top = self.exact(candidates).await?;
