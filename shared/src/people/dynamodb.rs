@@ -1,108 +1,160 @@
 //! The people directory in DynamoDB. Key design (see `docs/people.md` and `template.yaml`):
 //!
-//! - table key `id` (N): one item per person, read by `GetItem`; item `id = 0` is the meta item
-//!   holding the id sequence `seq` and the group directory `groups` (a string set);
-//! - `ById` (`kind`, `id`): every person in id order, for `/people`;
+//! - table key (`shard`, `id`): a person lives in shard `id % SHARDS`, so `GetItem` finds it
+//!   from the id alone, and `/people` is a merge of the shards read in id order (`store::merge`);
+//! - shard `DIRECTORY` holds one small item per age group (sort key: the group's code) with its
+//!   person count `n`, bumped by one `ADD` per written person: the group directory of
+//!   `/people/age` and the dashboard's age histogram, read by one Query;
 //! - `ByLastName` (`lastKey`, `id`), keys only: `/ids/lastname/{lastname}`;
 //! - `ByGroup` (`group`, `id`): the groups of `age.rs`, each by id, for `/people/age`; the
 //!   month and day of the graduation date (`md`) filter a year into its two halves.
 //!
-//! The meta item also counts each group's persons in an attribute `n#<group>`, updated with the
-//! directory by one `UpdateItem` after a person is written (for the dashboard's age histogram).
-//! A write is: raise the sequence (explicit ids), put the person (conditional for a create),
-//! settle the directory. Each step can be repeated, and a retry of a create cut off after the
-//! put completes the directory (`taken_by`); only the counters may then stay one short.
+//! A create is one conditional put (the person and its two index entries) and one `ADD` on its
+//! group's item: 4 write units. A new id is one above the highest stored id (read strongly
+//! from every shard), so no item is written by every create.
 
 use super::age::{AgeGroup, Days, GroupQuery};
-use super::{date, Details, Person, PersonId, PersonStore, MAX_ID};
+use super::ids::NewIds;
+use super::{date, Details, Person, PersonId, PersonStore};
 use crate::store::dynamodb::{
-    is_throttling, n, number, optional, query_up_to, s, send_once, Client, Item,
+    is_throttling, n, number, optional, query_up_to, s, send_once, Client, IndexShards, Item,
 };
+use crate::store::merge::merged;
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::ReturnValue;
+use futures_util::future::try_join_all;
 
-const BY_ID: &str = "ById";
 const BY_LAST_NAME: &str = "ByLastName";
 const BY_GROUP: &str = "ByGroup";
-/// The partition of `ById`: every person item carries it; the meta item does not.
-const KIND: &str = "person";
-/// The id of the meta item (person ids start at 1).
-const META_ID: u64 = 0;
-/// What precedes a group's key in the meta item's attribute that counts its persons.
-const COUNT_PREFIX: &str = "n#";
+/// How many partitions (`shard` 0..SHARDS) the persons are spread over: each takes about
+/// 1,000 writes a second, and a `/people` page or a new id reads each once.
+const SHARDS: u64 = 4;
+/// The partition of the group directory (person shards are 0..SHARDS).
+const DIRECTORY: i64 = -1;
 /// Sends of one conditional put DynamoDB throttled (so applied nothing) before giving up.
 const PUT_ATTEMPTS: u32 = 3;
-/// New ids are retried this often when an explicit id took the one the sequence gave.
-const ALLOCATION_ATTEMPTS: usize = 16;
+/// New ids are retried this often when another write took the one chosen.
+const ALLOCATION_ATTEMPTS: usize = 6;
+/// After a new id was taken by a concurrent write, the next is drawn at random from this many
+/// above the highest id, so that concurrent creates stop aiming at one item.
+const SPREAD_AFTER_CONFLICT: u64 = 1024;
 
 pub struct DynamoPeople {
     client: Client,
     table: String,
+    ids: NewIds,
+}
+
+/// The key of the item of person `id`.
+fn person_key(id: u64) -> Item {
+    Item::from([
+        ("shard".to_string(), n(id % SHARDS)),
+        ("id".to_string(), n(id)),
+    ])
+}
+
+/// The key of the directory item of `group`.
+fn directory_key(group: AgeGroup) -> Item {
+    Item::from([
+        ("shard".to_string(), n(DIRECTORY)),
+        ("id".to_string(), n(group_code(group))),
+    ])
+}
+
+/// A group as the sort key of its directory item: a stated age is itself (0..=150), the
+/// unplaced 1000, a graduation year 10000 + the year (years are 1900..=9999).
+fn group_code(group: AgeGroup) -> i64 {
+    match group {
+        AgeGroup::Stated(age) => i64::from(age),
+        AgeGroup::Unplaced => 1000,
+        AgeGroup::Graduated(year) => 10_000 + i64::from(year),
+    }
+}
+
+/// The group of a code written by `group_code`.
+fn group_of_code(code: i64) -> Option<AgeGroup> {
+    match code {
+        1000 => Some(AgeGroup::Unplaced),
+        10_000.. => i32::try_from(code - 10_000).ok().map(AgeGroup::Graduated),
+        _ => u8::try_from(code).ok().map(AgeGroup::Stated),
+    }
 }
 
 impl DynamoPeople {
     pub fn new(client: Client, table: String) -> Self {
-        DynamoPeople { client, table }
+        DynamoPeople {
+            client,
+            table,
+            ids: NewIds::default(),
+        }
     }
 
-    /// An update of the meta item.
-    fn update_meta(&self) -> UpdateItemFluentBuilder {
+    /// A Query of one partition of the table (a person shard or the directory).
+    fn partition(&self, shard: i64) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#shard = :shard")
+            .expression_attribute_names("#shard", "shard")
+            .expression_attribute_values(":shard", n(shard))
+    }
+
+    /// The highest id stored, read strongly from every shard (one key each).
+    async fn highest_id(&self) -> Result<u64, StoreError> {
+        let reads = (0..SHARDS).map(|shard| {
+            self.partition(shard as i64)
+                .scan_index_forward(false)
+                .limit(1)
+                .consistent_read(true)
+                .projection_expression("#id")
+                .expression_attribute_names("#id", "id")
+                .send()
+        });
+        let mut highest = 0;
+        for out in try_join_all(reads).await? {
+            for item in out.items.unwrap_or_default() {
+                highest = highest.max(number(&item, "id")?);
+            }
+        }
+        Ok(highest)
+    }
+
+    /// Adds `delta` to the person count of `group`'s directory item (creating it).
+    async fn count(&self, group: AgeGroup, delta: i64) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("id", n(META_ID))
-    }
-
-    /// Raises the sequence to at least `id` before a person with that id is written, so that
-    /// no new id can be given below a stored one. Idempotent, so safe to resend.
-    async fn raise_sequence(&self, id: u64) -> Result<(), StoreError> {
-        let raised = self
-            .update_meta()
-            .update_expression("SET #seq = :id")
-            .condition_expression("attribute_not_exists(#seq) OR #seq < :id")
-            .expression_attribute_names("#seq", "seq")
-            .expression_attribute_values(":id", n(id))
+            .set_key(Some(directory_key(group)))
+            .update_expression("ADD #n :delta")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_values(":delta", n(delta))
             .send()
-            .await;
-        match raised {
-            Err(err) if is_condition_failure(&err) => Ok(()),
-            other => other.map(drop).map_err(StoreError::from),
-        }
-    }
-
-    /// After a person is written: their group joins the directory, and the group counters
-    /// follow (the new group gains one, a replaced person's group loses one), in one write.
-    /// Only a written person's group is ever registered, so a 409 registers none.
-    async fn settle(&self, from: Option<AgeGroup>, to: AgeGroup) -> Result<(), StoreError> {
-        let mut update = self
-            .update_meta()
-            .expression_attribute_names("#groups", "groups")
-            .expression_attribute_values(":group", AttributeValue::Ss(vec![to.key()]))
-            .update_expression("ADD #groups :group");
-        if from != Some(to) {
-            update = update
-                .update_expression("ADD #groups :group, #to :one")
-                .expression_attribute_names("#to", count_attribute(to))
-                .expression_attribute_values(":one", n(1));
-        }
-        if let Some(from) = from.filter(|from| *from != to) {
-            update = update
-                .update_expression("ADD #groups :group, #to :one, #from :minus")
-                .expression_attribute_names("#from", count_attribute(from))
-                .expression_attribute_values(":minus", n(-1));
-        }
-        update.send().await?;
+            .await?;
         Ok(())
     }
 
-    /// Writes the person, unconditionally or `only_if_free`, then settles the directory.
+    /// After a person is written: their group gains one, a replaced person's other group loses
+    /// one. Only a written person's group is ever registered, so a 409 registers none.
+    async fn settle(&self, from: Option<AgeGroup>, to: AgeGroup) -> Result<(), StoreError> {
+        if from == Some(to) {
+            return Ok(());
+        }
+        self.count(to, 1).await?;
+        match from {
+            Some(from) => self.count(from, -1).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the person, unconditionally or `only_if_free`, then settles the directory;
+    /// `false` (nothing written) when the id is taken.
     /// A conditional put is sent once by the SDK (`send_once`): resent after an attempt that
     /// was applied but slow, it would fail its own condition (a false 409, or a second id for
     /// one person). It is resent here only when DynamoDB throttled it, so applied nothing.
-    /// A taken id is `false`, after the stored person's directory entry is completed.
     async fn put(&self, person: &Person, only_if_free: bool) -> Result<bool, StoreError> {
         let mut put = self
             .client
@@ -123,7 +175,7 @@ impl DynamoPeople {
                 .await;
             match sent {
                 Ok(out) => break out.attributes.as_ref().map(group_of).transpose()?,
-                Err(err) if is_condition_failure(&err) => return self.taken_by(person).await,
+                Err(err) if is_taken(&err) => return Ok(false),
                 Err(err) if is_throttling(&err) && attempt + 1 < PUT_ATTEMPTS => attempt += 1,
                 Err(err) => return Err(err.into()),
             }
@@ -133,22 +185,25 @@ impl DynamoPeople {
         Ok(true)
     }
 
-    /// The id `person` wanted is taken: the stored person's group is (still) put in the
-    /// directory, which completes a write that was cut off before `settle`. Always `false`.
-    async fn taken_by(&self, person: &Person) -> Result<bool, StoreError> {
-        let Some(stored) = self.read(person.id).await? else {
-            return Ok(false);
+    /// The id a client chose is taken: the stored person's group is put in the directory if it
+    /// is missing, which completes a create cut off between its put and its count (the
+    /// count itself may then stay one short).
+    async fn complete(&self, id: u64) -> Result<(), StoreError> {
+        let Some(stored) = self.read(id).await? else {
+            return Ok(());
         };
-        self.update_meta()
-            .update_expression("ADD #groups :group")
-            .expression_attribute_names("#groups", "groups")
-            .expression_attribute_values(
-                ":group",
-                AttributeValue::Ss(vec![stored.details.age_group().key()]),
-            )
+        let group = stored.details.age_group();
+        let listed = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(directory_key(group)))
             .send()
             .await?;
-        Ok(false)
+        if listed.item.is_none() {
+            self.count(group, 0).await?;
+        }
+        Ok(())
     }
 
     /// The person stored under `id`, read consistently.
@@ -157,55 +212,33 @@ impl DynamoPeople {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("id", n(id))
+            .set_key(Some(person_key(id)))
             .consistent_read(true)
             .send()
             .await?;
         out.item.as_ref().map(from_item).transpose()
     }
 
-    /// Takes the next number of the sequence.
-    async fn next_id(&self) -> Result<u64, StoreError> {
-        let out = self
-            .update_meta()
-            .update_expression("ADD #seq :one")
-            .expression_attribute_names("#seq", "seq")
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await?;
-        number(&out.attributes.unwrap_or_default(), "seq")
+    /// Every group of the directory with its count (one Query, eventually consistent).
+    async fn directory(&self) -> Result<Vec<(AgeGroup, u64)>, StoreError> {
+        let items = query_up_to(self.partition(DIRECTORY), usize::MAX).await?;
+        let mut groups = Vec::new();
+        for item in &items {
+            let code: i64 = number(item, "id")?;
+            let count: i64 = number(item, "n")?;
+            if let Some(group) = group_of_code(code) {
+                groups.push((group, u64::try_from(count).unwrap_or(0)));
+            }
+        }
+        groups.sort();
+        Ok(groups)
     }
 }
 
-fn is_condition_failure<E, R>(err: &SdkError<E, R>) -> bool
-where
-    E: ConditionFailure,
-{
+/// Whether a put failed its `attribute_not_exists(id)` condition: the id is taken.
+fn is_taken<R>(err: &SdkError<PutItemError, R>) -> bool {
     err.as_service_error()
-        .is_some_and(ConditionFailure::is_condition_failure)
-}
-
-/// The operations whose condition can fail.
-trait ConditionFailure {
-    fn is_condition_failure(&self) -> bool;
-}
-
-impl ConditionFailure for aws_sdk_dynamodb::operation::put_item::PutItemError {
-    fn is_condition_failure(&self) -> bool {
-        self.is_conditional_check_failed_exception()
-    }
-}
-
-impl ConditionFailure for aws_sdk_dynamodb::operation::update_item::UpdateItemError {
-    fn is_condition_failure(&self) -> bool {
-        self.is_conditional_check_failed_exception()
-    }
-}
-
-/// The meta item's attribute that counts the persons of `group`.
-fn count_attribute(group: AgeGroup) -> String {
-    format!("{COUNT_PREFIX}{}", group.key())
+        .is_some_and(PutItemError::is_conditional_check_failed_exception)
 }
 
 /// The group a stored person item is in.
@@ -217,11 +250,8 @@ fn group_of(item: &Item) -> Result<AgeGroup, StoreError> {
 
 fn to_item(person: &Person) -> Item {
     let d = &person.details;
-    let mut item = Item::from([
-        ("id".to_string(), n(person.id)),
-        ("kind".to_string(), s(KIND)),
-        ("group".to_string(), s(d.age_group().key())),
-    ]);
+    let mut item = person_key(person.id);
+    item.insert("group".to_string(), s(d.age_group().key()));
     let mut text = |name: &str, value: Option<String>| {
         if let Some(value) = value {
             item.insert(name.to_string(), s(value));
@@ -263,11 +293,16 @@ fn from_item(item: &Item) -> Result<Person, StoreError> {
 #[async_trait]
 impl PersonStore for DynamoPeople {
     async fn insert_new(&self, details: &Details) -> Result<Option<Person>, StoreError> {
-        for _ in 0..ALLOCATION_ATTEMPTS {
-            let id = self.next_id().await?;
-            if id > MAX_ID {
+        let mut floor = self.ids.highest(|| self.highest_id()).await?;
+        for attempt in 0..ALLOCATION_ATTEMPTS {
+            // After a conflict, aim at a random one of the ids above the one just taken.
+            let skip = match attempt {
+                0 => 0,
+                _ => fastrand::u64(0..SPREAD_AFTER_CONFLICT),
+            };
+            let Some(id) = self.ids.next_above(floor, skip) else {
                 return Ok(None);
-            }
+            };
             let person = Person {
                 id,
                 details: details.clone(),
@@ -275,19 +310,22 @@ impl PersonStore for DynamoPeople {
             if self.put(&person, true).await? {
                 return Ok(Some(person));
             }
+            floor = id;
         }
         Err(StoreError::Unavailable(
-            "every new id was taken by an explicit one".into(),
+            "every new id was taken by a concurrent write".into(),
         ))
     }
 
     async fn insert(&self, person: &Person) -> Result<bool, StoreError> {
-        self.raise_sequence(person.id).await?;
-        self.put(person, true).await
+        let stored = self.put(person, true).await?;
+        if !stored {
+            self.complete(person.id).await?;
+        }
+        Ok(stored)
     }
 
     async fn upsert(&self, person: &Person) -> Result<(), StoreError> {
-        self.raise_sequence(person.id).await?;
         self.put(person, false).await.map(drop)
     }
 
@@ -296,21 +334,24 @@ impl PersonStore for DynamoPeople {
     }
 
     async fn list(&self, after: Option<u64>, limit: usize) -> Result<Vec<Person>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(BY_ID)
-            .key_condition_expression("#kind = :kind AND #id > :after")
-            .expression_attribute_names("#kind", "kind")
-            .expression_attribute_names("#id", "id")
-            .expression_attribute_values(":kind", s(KIND))
-            .expression_attribute_values(":after", n(after.unwrap_or(META_ID)));
-        query_up_to(query, limit)
-            .await?
-            .iter()
-            .map(from_item)
-            .collect()
+        let shards = IndexShards {
+            shards: SHARDS as u32,
+            query: |shard: u32, after: Option<&u64>| {
+                self.partition(i64::from(shard))
+                    .key_condition_expression("#shard = :shard AND #id > :after")
+                    .expression_attribute_names("#id", "id")
+                    .expression_attribute_values(":after", n(after.copied().unwrap_or(0)))
+            },
+            parse: |item: &Item| from_item(item).map(|person| (person.id, person)),
+        };
+        // Every shard resumes after the last id shown: the merge showed every id below it.
+        let start = vec![after; SHARDS as usize];
+        let page = merged(&shards, Some(&start), limit).await?;
+        Ok(page
+            .items
+            .into_iter()
+            .map(|(_, _, person)| person)
+            .collect())
     }
 
     async fn ids_by_last_name(&self, key: &str) -> Result<Vec<u64>, StoreError> {
@@ -330,23 +371,12 @@ impl PersonStore for DynamoPeople {
     }
 
     async fn age_groups(&self) -> Result<Vec<AgeGroup>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("id", n(META_ID))
-            .projection_expression("#groups")
-            .expression_attribute_names("#groups", "groups")
-            .send()
-            .await?;
-        let keys = out
-            .item
-            .as_ref()
-            .and_then(|item| item.get("groups"))
-            .and_then(|v| v.as_ss().ok())
-            .cloned()
-            .unwrap_or_default();
-        Ok(keys.iter().filter_map(|k| AgeGroup::from_key(k)).collect())
+        Ok(self
+            .directory()
+            .await?
+            .into_iter()
+            .map(|(g, _)| g)
+            .collect())
     }
 
     async fn in_group(
@@ -364,7 +394,7 @@ impl PersonStore for DynamoPeople {
             .expression_attribute_names("#group", "group")
             .expression_attribute_names("#id", "id")
             .expression_attribute_values(":group", s(query.group.key()))
-            .expression_attribute_values(":after", n(after.unwrap_or(META_ID)));
+            .expression_attribute_values(":after", n(after.unwrap_or(0)));
         let half = match query.days {
             Days::All => None,
             Days::UpTo(md) => Some(("#md <= :md", md)),
@@ -388,22 +418,26 @@ impl PersonStore for DynamoPeople {
     }
 
     async fn group_counts(&self) -> Result<Vec<(AgeGroup, u64)>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("id", n(META_ID))
-            .send()
-            .await?;
-        let mut counts = Vec::new();
-        for (name, value) in out.item.unwrap_or_default() {
-            let group = name.strip_prefix(COUNT_PREFIX).and_then(AgeGroup::from_key);
-            let count = value.as_n().ok().and_then(|n| n.parse::<u64>().ok());
-            if let (Some(group), Some(count)) = (group, count) {
-                counts.push((group, count));
-            }
+        self.directory().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_codes_round_trip_and_never_collide() {
+        let groups: Vec<AgeGroup> = (0..=150)
+            .map(AgeGroup::Stated)
+            .chain((1900..=9999).map(AgeGroup::Graduated))
+            .chain([AgeGroup::Unplaced])
+            .collect();
+        let codes: std::collections::BTreeSet<i64> =
+            groups.iter().map(|g| group_code(*g)).collect();
+        assert_eq!(codes.len(), groups.len());
+        for group in groups {
+            assert_eq!(group_of_code(group_code(group)), Some(group));
         }
-        counts.sort();
-        Ok(counts)
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod age;
 pub(crate) mod dynamodb;
+mod ids;
 #[cfg(feature = "import")]
 pub mod import;
 pub mod input;
