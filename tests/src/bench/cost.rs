@@ -106,21 +106,21 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
     },
     RouteCost {
         function: "people-list",
-        rru: 0.5,
+        rru: 2.0,
         wru: 0.0,
-        why: "one `ById` Query of limit + 1 persons (under 4 KB, eventually consistent)",
+        why: "4 shard Queries of the table (a share of limit + 1 persons plus half each, merged by id; 0.5 each under 4 KB, eventually consistent): a page of 100 small persons about 2 as one Query was, a page of 10 at least 4 x 0.5",
     },
     RouteCost {
         function: "people-create",
-        rru: 0.0,
-        wru: 29.0,
-        why: "the meta item (id sequence, group directory and a counter per group: about 5.5 KB with the 279 groups the contract allows) twice (6 + 6) + the person (256 4-byte characters per name: about 4.2 KB) in the table (5), `ById` (5) and `ByGroup` (5), and its `ByLastName` key (2); small: 1 + 4 + 1",
+        rru: 4.0,
+        wru: 13.0,
+        why: "the highest id: 4 strongly consistent one-item shard Queries (1 each, none with an `ID`) + the conditional put of the person (256 4-byte characters per name: about 4.2 KB) in the table (5) and `ByGroup` (5), its `ByLastName` key (2) + `ADD` on its group's directory item (1, whatever the directory holds); small: 1 + 2 + 1",
     },
     RouteCost {
         function: "people-by-age",
         rru: 14.5,
         wru: 0.0,
-        why: "the group directory (1) + 27 `ByGroup` Queries (0.5 each) for a page of 10 over a directory with a person in every group; small: 1 + 2 Queries",
+        why: "the group directory (one Query of 279 small items: 1) + 27 `ByGroup` Queries (0.5 each) for a page of 10 over a directory with a person in every group; small: 1 + 2 Queries",
     },
     RouteCost {
         function: "people-get",
@@ -156,7 +156,7 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
         function: "dashboard-page",
         rru: 18.0,
         wru: 0.0,
-        why: "sections read concurrently, each Query 0.5 (eventually consistent, under 4 KB): the top paths and SDK versions from their indexes, the top visitors from `ByRank` and their items (consistent BatchGetItem, 1 each: here 2, then 4 table Queries for the ids counted once: 6 in all, 2 before issue 14), the 30-day log rollups, the SDK counters (consistent BatchGetItem, 1 per shard item: 3 or 4, as the events' random shards fall) and the people meta item (1 per 4 KB); bounded, except the top visitors sharing the 10th one's rank (`docs/visits.md`)",
+        why: "sections read concurrently, each Query 0.5 (eventually consistent, under 4 KB): the top paths and SDK versions from their indexes, the top visitors from `ByRank` and their items (consistent BatchGetItem, 1 each: here 2, then 4 table Queries for the ids counted once: 6 in all, 2 before issue 14), the 30-day log rollups, the SDK counters (consistent BatchGetItem, 1 per shard item: 3 or 4, as the events' random shards fall) and the people group directory (one Query: 0.5, 1 with all 279 groups); bounded, except the top visitors sharing the 10th one's rank (`docs/visits.md`)",
     },
     RouteCost {
         function: "fallback",
