@@ -1,5 +1,5 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run run-lambda test exactness amortized bench cost check-template lambda-build lint fmt nextest smoke lambda-test
+.PHONY: run run-lambda test exactness amortized logs-mix bench cost check-template lambda-build lint fmt nextest smoke lambda-test
 
 # Python tools live in three virtualenvs because their pins conflict.
 define venv
@@ -67,6 +67,11 @@ cost: .venv/.installed
 ## simulated increments on Zipf and uniform keys (tests/src/bench/counters.rs; a few seconds).
 amortized:
 	cargo run -q -p tally-tests --bin bench -- counters
+
+## Write units of `POST /log` amortized over a simulated mix of batches, against issue 14's
+## goal (tests/src/bench/logs_mix.rs; about 4 minutes in debug).
+logs-mix:
+	cargo run -q -p tally-tests --bin bench -- logs-mix
 
 ## sam validate --lint, cfn-lint and checkov on template.yaml (offline, dummy credentials).
 check-template: .venv-iac/.installed .venv-checkov/.installed

@@ -50,6 +50,7 @@ mod hardening;
 mod http_server;
 mod lambda;
 mod logs;
+mod logs_mix;
 mod logs_store;
 mod meter;
 mod odd_events;

@@ -5,6 +5,7 @@ pub mod cold;
 pub mod cost;
 pub mod counters;
 pub mod dashboard;
+pub mod logs_mix;
 pub mod realistic;
 pub mod report;
 pub mod warm;

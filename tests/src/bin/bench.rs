@@ -4,13 +4,14 @@
 //! `bench dashboard` runs only the dashboard render benchmark (no wrk, no release binaries);
 //! `bench cold DIR` only the cold starts of the binaries in DIR (to compare builds);
 //! `bench cost` (`make cost`) only the cost table, through the meter (any build);
-//! `bench counters` only the amortized write units of the counters (`make amortized`).
+//! `bench counters` only the amortized write units of the counters (`make amortized`);
+//! `bench logs-mix` only the simulated amortized cost of `POST /log` (no server).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 use tally_tests::bench::warm::{run_wrk, Scenario};
-use tally_tests::bench::{cold, cost, counters, dashboard, report};
+use tally_tests::bench::{cold, cost, counters, dashboard, logs_mix, report};
 use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::DynamoTables;
 
@@ -134,6 +135,20 @@ async fn dashboard_render() -> dashboard::RenderTime {
     time
 }
 
+/// The amortized cost of `POST /log` over the simulated mix (`bench::logs_mix`), as README rows.
+fn logs_mix() {
+    println!("| properties | requests | actions | WRU | goal WRU | WRU / goal | WRU per request | costliest request against its goal |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    for content in [logs_mix::Content::Json, logs_mix::Content::Noise] {
+        let mix = logs_mix::Mix {
+            batches: 400,
+            seed: 14,
+            content,
+        };
+        println!("{}", logs_mix::line(mix, &logs_mix::simulate(mix)));
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -151,6 +166,7 @@ async fn main() {
             print!("{}", counters::table(&results));
             return;
         }
+        Some("logs-mix") => return logs_mix(),
         _ => {}
     }
     let ad_server = StubServer::start(Behaviour::Xml).await;
