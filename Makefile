@@ -1,5 +1,5 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run run-lambda test exactness amortized logs-mix bench cost check-template lambda-build lint fmt nextest smoke lambda-test
+.PHONY: run run-lambda test exactness amortized logs-mix bench bench-warm cost check-template lambda-build lint fmt nextest smoke lambda-test
 
 # Python tools live in three virtualenvs because their pins conflict.
 define venv
@@ -51,11 +51,21 @@ exactness: nextest
 
 ## Cold start, warm throughput and cost per request; rewrites the README's benchmark and cost
 ## tables.
+## The local API is measured in its own `local` build (Cargo.toml: release, opt-level 3).
 bench: .venv/.installed
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	cargo build --release -p tally-functions --bins
-	cargo build --release -p tally-local -p tally-tests --bin tally-local --bin bench
+	cargo build --profile local -p tally-local --bin tally-local
+	cargo build --release -p tally-tests --bin bench
 	scripts/with-dynamodb.sh target/release/bench
+
+## The warm part of `make bench` alone (about 10 minutes, no DynamoDB server): the local API
+## under wrk on the embedded store, empty then grown; rewrites the README's warm section.
+bench-warm:
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	cargo build --profile local -p tally-local --bin tally-local
+	cargo build --release -p tally-tests --bin bench
+	target/release/bench warm
 
 ## The cost table alone (debug build is enough: units do not depend on speed): every route's
 ## request through the meter on small and realistic data; rewrites the README's cost section.

@@ -21,30 +21,9 @@ struct Local {
 }
 
 async fn start(data: &Path) -> Local {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let child = tokio::process::Command::new(tally_tests::bin_dir().join("tally-local"))
-        .env("TALLY_ADDR", format!("127.0.0.1:{port}"))
-        .env("TALLY_DATA_DIR", data)
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .expect("target/debug/tally-local runs (make test builds it)");
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    Local {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    }
+    let binary = tally_tests::bin_dir().join("tally-local");
+    let (child, base) = tally_tests::spawn_local(&binary, data, &[]).await;
+    Local { child, base }
 }
 
 /// What was sent of one kind of write, and what was answered 200.

@@ -58,6 +58,37 @@ pub fn bin_dir() -> PathBuf {
         .join("debug")
 }
 
+/// Starts the `tally-local` at `binary` on a free loopback port, on the embedded store in `data`,
+/// with `env` besides; returns the process and its base URL once it accepts connections.
+pub async fn spawn_local(
+    binary: &std::path::Path,
+    data: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = tokio::process::Command::new(binary)
+        .env("TALLY_ADDR", format!("127.0.0.1:{port}"))
+        .env("TALLY_DATA_DIR", data)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{} runs ({e})", binary.display()));
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
 /// A table-name prefix no other test in this run uses.
 fn unique_prefix() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);

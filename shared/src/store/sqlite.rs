@@ -21,6 +21,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Prepared statements kept per connection: more than every adapter's statements together,
 /// so none is ever prepared twice.
 const STATEMENT_CACHE: usize = 64;
+/// How much of the file each connection maps into memory: pages are read from the OS's cache
+/// in place, without a system call each.
+const MMAP_BYTES: i64 = 1 << 30;
 
 /// Busy, locked, I/O and full-disk errors may pass; any other SQLite error is permanent.
 impl From<rusqlite::Error> for StoreError {
@@ -45,6 +48,8 @@ pub struct Sqlite {
 struct Shared {
     file: PathBuf,
     writer: mpsc::Sender<Job>,
+    /// Dropped with the handle, which stops the checkpoint thread.
+    _checkpoints: mpsc::Sender<()>,
     /// Idle read connections, and the turns to use one.
     readers: Mutex<Vec<Connection>>,
     turns: Semaphore,
@@ -56,6 +61,7 @@ fn connect(file: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(file)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
@@ -69,10 +75,12 @@ impl Sqlite {
         })?;
         let file = dir.join(FILE_NAME);
         let writer = writer::start(connect(&file)?)?;
+        let checkpoints = writer::checkpoints(connect(&file)?)?;
         Ok(Sqlite {
             shared: Arc::new(Shared {
                 file,
                 writer,
+                _checkpoints: checkpoints,
                 readers: Mutex::new(Vec::new()),
                 turns: Semaphore::new(READERS),
             }),

@@ -7,15 +7,16 @@ use super::warm::Throughput;
 use crate::meter::Units;
 use std::fmt::Write;
 
-/// The markers of the benchmark section and of the cost section.
+/// The markers of the benchmark section (cold starts), the warm section and the cost section.
 pub const BENCH: Markers = ("<!-- bench:start -->", "<!-- bench:end -->");
+pub const WARM: Markers = ("<!-- warm:start -->", "<!-- warm:end -->");
 pub const COST: Markers = ("<!-- cost:start -->", "<!-- cost:end -->");
 
 /// A section's start and end markers.
 pub type Markers = (&'static str, &'static str);
 
-/// The whole benchmark section.
-pub fn render(header: &str, cold: &[ColdStart], warm: &[Throughput]) -> String {
+/// The benchmark section: the header and the cold starts.
+pub fn render(header: &str, cold: &[ColdStart]) -> String {
     let mut out = format!("{header}\n\n");
     let cold_rows = cold.iter().map(|c| {
         format!(
@@ -36,18 +37,30 @@ pub fn render(header: &str, cold: &[ColdStart], warm: &[Throughput]) -> String {
         "|---|---:|---:|---:|---:|---:|---:|",
         cold_rows,
     );
-    let warm_rows = warm.iter().map(|w| {
+    out
+}
+
+/// The warm section: `intro`, then a row per scenario and concurrency; `POST /log` rows give
+/// actions per second too.
+pub fn render_warm(intro: &str, warm: &[Throughput]) -> String {
+    let mut out = String::new();
+    let rows = warm.iter().map(|w| {
+        let actions = match w.actions {
+            0 => String::new(),
+            n => format!(" ({:.0} actions/s)", w.requests_per_second * f64::from(n)),
+        };
+        let cpu = w.cpu_us.map(|us| format!("{us:.1}")).unwrap_or_default();
         format!(
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+            "| {} | {} | {:.0}{actions} | {:.2} | {:.2} | {cpu} | {} |",
             w.scenario, w.connections, w.requests_per_second, w.p50_ms, w.p99_ms, w.non_2xx
         )
     });
     table(
         &mut out,
-        "\n**Warm throughput** (local API, release build, embedded store, `wrk`):",
-        "| request | connections | requests/s | p50 ms | p99 ms | non-2xx |",
-        "|---|---:|---:|---:|---:|---:|",
-        warm_rows,
+        intro,
+        "| request | connections | requests/s | p50 ms | p99 ms | server CPU µs/request | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        rows,
     );
     out
 }

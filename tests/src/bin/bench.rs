@@ -5,39 +5,62 @@
 //! `bench cold DIR` only the cold starts of the binaries in DIR (to compare builds);
 //! `bench cost` (`make cost`) only the cost table, through the meter (any build);
 //! `bench counters` only the amortized write units of the counters (`make amortized`);
-//! `bench logs-mix` only the simulated amortized cost of `POST /log` (no server).
+//! `bench logs-mix` only the simulated amortized cost of `POST /log` (no server);
+//! `bench warm` (`make bench-warm`) only the warm throughput of the local API.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
-use tally_tests::bench::warm::{run_wrk, Scenario};
+use tally_tests::bench::warm::{run_wrk, Scenario, Throughput};
 use tally_tests::bench::{cold, cost, counters, dashboard, logs_mix, report};
+use tally_tests::spawn_local;
 use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::DynamoTables;
 
 const COLD_RUNS: usize = 5;
-const CONNECTIONS: &[u32] = &[1, 16, 64];
-const SECONDS: u32 = 5;
+/// The loads of the warm runs: open connections, two wrk threads.
+const CONNECTIONS: &[u32] = &[32, 128];
+const SECONDS: u32 = 10;
+/// What the grown store holds besides the empty-store runs' rows.
+const GROWN_PATHS: usize = 1_000_000;
+const GROWN_ACTIONS: usize = 1_000_000;
 
-/// The requests the warm run loads the API with.
-const SCENARIOS: &[Scenario] = &[
-    Scenario::get("/"),
-    Scenario::post("/counters/bench", "", "").noting("one counter: each request adds 1"),
-    Scenario::get("/counters/bench"),
-    Scenario::get("/database?limit=100"),
-    Scenario::get("/ad?sdk_version=1.0&session_id=s&platform=ios&username=bench&country_code=US"),
-    Scenario::get(
-        "/impression?sdk_version=1.0&session_id=s&platform=ios&username=bench&country_code=US",
-    ),
-    Scenario::get("/statistics?sdk=1.0"),
-    Scenario::post(
-        "/log",
-        "application/json",
-        r#"{"userId":"bench","sessionId":"s","actions":[{"time":"2018-10-18T21:37:28-06:00","type":"CLICK","properties":{"x":1}}]}"#,
-    )
-    .noting("one fixed body: after the first, each is a retry that stores nothing, so this measures the dedup path, not ingest"),
-    Scenario::get("/log?userId=bench&limit=100"),
-];
+/// The requests the warm run loads the API with, on the store as the runs leave it.
+fn scenarios() -> Vec<Scenario> {
+    let ad = "sdk_version=1.0&session_id=s&platform=ios&username=bench&country_code=US";
+    vec![
+        Scenario::get("/ping").noting("no store: the HTTP path alone"),
+        Scenario::get("/api/bench/hot").noting("one hot path: each request adds 1 to it"),
+        Scenario::distinct_paths(),
+        Scenario::distinct_logs(),
+        Scenario::fixed("POST", "/log", "application/json", FIXED_LOG).noting(
+            "one fixed body: after the first, each is a retry that stores nothing: the dedup path, not ingest",
+        ),
+        Scenario::mixed(),
+        Scenario::get("/"),
+        Scenario::fixed("POST", "/counters/bench", "", "").noting("one counter: each request adds 1"),
+        Scenario::get("/counters/bench"),
+        Scenario::get("/stats/?limit=10"),
+        Scenario::get("/database?limit=100"),
+        Scenario::get(&format!("/ad?{ad}")),
+        Scenario::get(&format!("/impression?{ad}")),
+        Scenario::get("/statistics?sdk=1.0"),
+        Scenario::get("/log?userId=u1&limit=100"),
+    ]
+}
+
+/// The writes (and the mixed load) again, once the store has grown.
+fn grown_scenarios() -> Vec<Scenario> {
+    let grown =
+        &format!("on the grown store: {GROWN_PATHS} more paths, {GROWN_ACTIONS} more actions");
+    vec![
+        Scenario::get("/api/bench/hot").noting(grown),
+        Scenario::distinct_paths().noting(grown),
+        Scenario::distinct_logs().noting(grown),
+        Scenario::mixed().noting(grown),
+    ]
+}
+
+const FIXED_LOG: &str = r#"{"userId":"bench","sessionId":"s","actions":[{"time":"2018-10-18T21:37:28-06:00","type":"CLICK","properties":{"x":1}}]}"#;
 
 fn functions() -> Vec<&'static str> {
     ROUTES
@@ -87,38 +110,84 @@ async fn cold_starts(
     cold_starts
 }
 
+/// The local API's `local` build on the embedded store in `data`, its ad server at `vast_url`.
 async fn start_local_api(
     repo: &Path,
     data: &Path,
     vast_url: &str,
 ) -> (tokio::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(3999);
-    let child = tokio::process::Command::new(repo.join("target/release/tally-local"))
-        .env("TALLY_ADDR", format!("127.0.0.1:{port}"))
-        .env("TALLY_DATA_DIR", data)
-        .env("VAST_URL", vast_url)
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .expect("target/release/tally-local (make bench builds it)");
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    spawn_local(
+        &repo.join("target/local/tally-local"),
+        data,
+        &[("VAST_URL", vast_url)],
+    )
+    .await
+}
+
+/// Runs each scenario at each load against a fresh local API on `data` (scripts in `scratch`).
+async fn load(
+    repo: &Path,
+    data: &Path,
+    vast_url: &str,
+    scenarios: &[Scenario],
+    scratch: &Path,
+) -> Vec<Throughput> {
+    let (mut api, base) = start_local_api(repo, data, vast_url).await;
+    // The counters the reading rows read exist before they are read.
+    for counter in ["bench", "mixed"] {
+        let _ = reqwest::Client::new()
+            .post(format!("{base}/counters/{counter}"))
+            .send()
+            .await;
     }
-    let _ = reqwest::Client::new()
-        .post(format!("{base}/counters/bench"))
-        .send()
-        .await;
-    (child, base)
+    let mut warm = Vec::new();
+    for scenario in scenarios {
+        for &connections in CONNECTIONS {
+            let load = (connections, SECONDS);
+            let figures = run_wrk(&base, api.id(), scenario, load, scratch);
+            eprintln!("warm {figures:?}");
+            warm.push(figures);
+        }
+    }
+    let _ = api.kill().await;
+    let _ = api.wait().await;
+    warm
+}
+
+/// The size of the data directory on disk, in MiB: the database, its WAL and shared-memory
+/// files (and the 64-byte cursor key).
+fn store_mib(data: &Path) -> f64 {
+    let bytes: u64 = std::fs::read_dir(data)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    bytes as f64 / 1_048_576.0
+}
+
+/// The warm section: every scenario on the store as the runs grow it, then the writes again
+/// once a million paths and a million actions more are stored; and the store's size.
+async fn warm_section(repo: &Path, vast_url: &str) -> String {
+    let scratch = tempfile::TempDir::new().expect("temp dir");
+    let data = &scratch.path().join("data");
+    let mut warm = load(repo, data, vast_url, &scenarios(), scratch.path()).await;
+    let first_mib = store_mib(data);
+    let seeding = std::time::Instant::now();
+    let state = tally_tests::sqlite_state(data);
+    dashboard::seed(&state, GROWN_PATHS, GROWN_ACTIONS).await;
+    drop(state);
+    eprintln!("grown in {:.0} s", seeding.elapsed().as_secs_f64());
+    warm.extend(load(repo, data, vast_url, &grown_scenarios(), scratch.path()).await);
+    let intro = format!(
+        "**Warm throughput** (local API, `local` build (release, opt-level 3), embedded store, \
+         `wrk -t2`, {SECONDS} s a row, loopback; wrk shares the machine's cores). The store on \
+         disk: {first_mib:.0} MiB after the first rows, {:.0} MiB once grown by {GROWN_PATHS} \
+         paths and {GROWN_ACTIONS} actions (`make bench-warm` runs this part alone):",
+        store_mib(data)
+    );
+    report::render_warm(&intro, &warm)
 }
 
 /// Times the dashboard on a seeded embedded store and prints the figure.
@@ -170,6 +239,11 @@ async fn main() {
         _ => {}
     }
     let ad_server = StubServer::start(Behaviour::Xml).await;
+    if std::env::args().nth(1).as_deref() == Some("warm") {
+        let warm = warm_section(&repo, &format!("{}/ad/vast", ad_server.base)).await;
+        println!("{warm}");
+        return write_section(&repo, report::WARM, &warm);
+    }
     let scratch = tempfile::TempDir::new().expect("temp dir");
     let env = function_env(&ad_server, &scratch.path().join("tls")).await;
     if std::env::args().nth(1).as_deref() == Some("cold") {
@@ -186,21 +260,9 @@ async fn main() {
     }
     let cold_starts = cold_starts(&repo.join("target/release"), &repo, &env).await;
     cost_table(&repo).await;
-    let (mut api, base) = start_local_api(
-        &repo,
-        scratch.path(),
-        &format!("{}/ad/vast", ad_server.base),
-    )
-    .await;
-    let mut warm = Vec::new();
-    for scenario in SCENARIOS {
-        for &connections in CONNECTIONS {
-            let figures = run_wrk(&base, scenario, connections, SECONDS, scratch.path());
-            eprintln!("warm {figures:?}");
-            warm.push(figures);
-        }
-    }
-    let _ = api.kill().await;
+    let warm = warm_section(&repo, &format!("{}/ad/vast", ad_server.base)).await;
+    println!("{warm}");
+    write_section(&repo, report::WARM, &warm);
     let render = dashboard_render().await;
     let header = format!(
         "Measured by `make bench` on {} ({} cores), {}.\n\n**Dashboard**: `GET /dashboard` renders in \
@@ -224,7 +286,7 @@ async fn main() {
         dashboard::PATHS,
         dashboard::ACTIONS
     );
-    let section = report::render(&header, &cold_starts, &warm);
+    let section = report::render(&header, &cold_starts);
     println!("{section}");
     write_section(&repo, report::BENCH, &section);
 }

@@ -1,14 +1,24 @@
 //! The embedded engine's one writer: a thread that owns the write connection and runs every
 //! write queued since its last commit in one transaction (group commit), each in a savepoint
-//! of its own so that a failed write undoes only itself, and answers each after COMMIT.
+//! of its own so that a failed write undoes only itself, and answers each after COMMIT. A
+//! second thread copies the committed pages from the WAL into the database (checkpoints), so
+//! the writer does not.
 
 use crate::StoreError;
 use rusqlite::Connection;
 use std::sync::mpsc;
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// The most writes one transaction takes, so that the first of them is not kept waiting long.
 const MAX_BATCH: usize = 1024;
+/// The writer's own cache of database pages, in KiB (SQLite's default is 2 MiB).
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// How often the checkpoint thread copies the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// WAL pages beyond which the writer checkpoints by itself (a fallback: the checkpoint thread
+/// normally keeps the WAL well below this).
+const WRITER_CHECKPOINT_PAGES: i64 = 10_000;
 
 /// A queued write.
 pub(super) type Job = Box<dyn Queued>;
@@ -77,12 +87,32 @@ fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 /// Starts the writer thread on `conn`; it ends when every sender is dropped.
 pub(super) fn start(conn: Connection) -> Result<mpsc::Sender<Job>, StoreError> {
+    conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+    conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
     let (sender, jobs) = mpsc::channel::<Job>();
     std::thread::Builder::new()
         .name("sqlite-writer".into())
         .spawn(move || write_loop(&conn, &jobs))
         .map_err(|err| StoreError::Failed(format!("sqlite writer thread: {err}")))?;
     Ok(sender)
+}
+
+/// Starts the checkpoint thread on `conn`: a passive checkpoint (it never waits for the writer
+/// or for readers) every `CHECKPOINT_EVERY`, until the returned sender is dropped.
+pub(super) fn checkpoints(conn: Connection) -> Result<mpsc::Sender<()>, StoreError> {
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %err, "sqlite checkpoint failed");
+                }
+            }
+        })
+        .map_err(|err| StoreError::Failed(format!("sqlite checkpoint thread: {err}")))?;
+    Ok(stop)
 }
 
 /// Takes the first write queued and every other one already waiting, commits them together,
