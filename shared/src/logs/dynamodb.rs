@@ -10,7 +10,6 @@
 //! write), `sk` = `<day>#<type>`, `count`; a read sums the shards (see `docs/dashboard.md`).
 
 use super::daily::{batch_totals, sum_by_day_and_type};
-use super::packed::{pack, unpack};
 use super::{DailyCount, LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
 use crate::http::cursor::Page;
 use crate::store::dynamodb::{
@@ -253,7 +252,7 @@ fn items(batch: &LogBatch, arrival: u64, expires: Option<AttributeValue>) -> Vec
                 ("sessionId".to_string(), s(batch.session_id.as_str())),
                 ("time".to_string(), s(action.time.as_str())),
                 ("type".to_string(), s(action.kind.as_str())),
-                (INLINE.to_string(), pack(&action.properties)),
+                (INLINE.to_string(), s(action.properties.as_str())),
             ]);
             if entry_bytes(&item).into_iter().max() > Some(WRITE_UNIT_BYTES) {
                 if let Some(properties) = item.remove(INLINE) {
@@ -278,13 +277,14 @@ fn entry(item: &Item) -> Result<(String, LogEntry), StoreError> {
     let properties = item
         .get(INLINE)
         .or_else(|| item.get(BULK))
-        .ok_or_else(|| StoreError::Failed("an action item has no properties".into()))?;
+        .and_then(|value| value.as_s().ok())
+        .ok_or_else(|| StoreError::Failed("an action item has no properties text".into()))?;
     let entry = LogEntry::from_stored(
         user_of(item)?,
         string(item, "sessionId")?,
         string(item, "time")?,
         string(item, "type")?,
-        &unpack(properties)?,
+        properties,
     )?;
     Ok((string(item, "sk")?, entry))
 }
