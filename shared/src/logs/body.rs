@@ -16,8 +16,9 @@ pub const MAX_TYPE_CHARS: usize = 64;
 pub const MAX_PROPERTIES_BYTES: usize = 16 * 1024;
 /// The most DynamoDB write units one `POST /log` may cost (by `LogBatch::write_units`). Every
 /// request within the contract's field limits and with small properties fits (1,000 actions
-/// of 1,000 types with 256-character ids: 5,901); since index entries leave large properties
-/// out (docs/logs.md), a body within 1 MiB stays near 6,000 at most, and this is a guard.
+/// of 1,000 types with 256-character ids: 5,901); index entries leave large properties out
+/// (docs/logs.md), so what passes it is ids of wide characters, which every entry's keys
+/// repeat (1,000 actions of 1,000 types with ids of 256 four-byte characters: 15,001).
 /// $0.00625 at $0.625 per million.
 pub const MAX_WRITE_UNITS: u64 = 10_000;
 
