@@ -1,5 +1,5 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run run-lambda test exactness amortized logs-mix bench bench-warm cost check-template lambda-build lint fmt nextest smoke lambda-test
+.PHONY: run run-lambda test exactness amortized amortized-people logs-mix bench bench-warm cost check-template lambda-build lint fmt nextest smoke lambda-test
 
 # Python tools live in three virtualenvs because their pins conflict.
 define venv
@@ -82,6 +82,12 @@ amortized:
 ## goal (tests/src/bench/logs_mix.rs; about 4 minutes in debug).
 logs-mix:
 	cargo run -q -p tally-tests --bin bench -- logs-mix
+
+## Units per POST /people over 10,000 creates of each workload, measured by the meter on
+## dynalite (tests/src/bench/people.rs; several minutes in a debug build).
+amortized-people: .venv/.installed
+	cargo build -q -p tally-tests --bin bench
+	scripts/with-dynamodb.sh target/debug/bench people
 
 ## sam validate --lint, cfn-lint and checkov on template.yaml (offline, dummy credentials).
 check-template: .venv-iac/.installed .venv-checkov/.installed

@@ -39,9 +39,6 @@ const DIRECTORY: i64 = -1;
 const PUT_ATTEMPTS: u32 = 3;
 /// New ids are retried this often when another write took the one chosen.
 const ALLOCATION_ATTEMPTS: usize = 6;
-/// After a new id was taken by a concurrent write, the next is drawn at random from this many
-/// above the highest id, so that concurrent creates stop aiming at one item.
-const SPREAD_AFTER_CONFLICT: u64 = 1024;
 
 pub struct DynamoPeople {
     client: Client,
@@ -295,12 +292,7 @@ impl PersonStore for DynamoPeople {
     async fn insert_new(&self, details: &Details) -> Result<Option<Person>, StoreError> {
         let mut floor = self.ids.highest(|| self.highest_id()).await?;
         for attempt in 0..ALLOCATION_ATTEMPTS {
-            // After a conflict, aim at a random one of the ids above the one just taken.
-            let skip = match attempt {
-                0 => 0,
-                _ => fastrand::u64(0..SPREAD_AFTER_CONFLICT),
-            };
-            let Some(id) = self.ids.next_above(floor, skip) else {
+            let Some(id) = self.ids.next_above(floor, self.ids.skip(attempt)) else {
                 return Ok(None);
             };
             let person = Person {
@@ -310,6 +302,7 @@ impl PersonStore for DynamoPeople {
             if self.put(&person, true).await? {
                 return Ok(Some(person));
             }
+            self.ids.conflicted();
             floor = id;
         }
         Err(StoreError::Unavailable(

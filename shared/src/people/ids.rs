@@ -1,15 +1,25 @@
 //! New person ids where the store keeps no sequence (DynamoDB): each is above the highest id
 //! stored when it was asked for. One read of that highest id serves every create of this
 //! process that began before the read started, and creates sharing a read take consecutive
-//! ids, so they neither repeat the read nor collide with each other.
+//! ids, so they neither repeat the read nor collide with each other. Creates of other processes
+//! (other Lambda instances) can still aim at the same id: the store's conditional put lets one
+//! win, and the others try again at a random id among the next `SPREAD`, as this process's
+//! next creates do for a while (`CONTENDED_FOR`), so that busy instances stop colliding.
 
 use super::MAX_ID;
 use std::future::Future;
 use std::sync::PoisonError;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How many ids past the next one a try aims at random after a conflict.
+pub(crate) const SPREAD: u64 = 1024;
+/// How long after a conflict this process's creates keep aiming at random.
+const CONTENDED_FOR: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 pub(crate) struct NewIds {
+    /// When a create of this process last found its id taken by a concurrent one.
+    last_conflict: std::sync::Mutex<Option<Instant>>,
     /// The last read of the highest stored id: when it started, and what it found.
     last_read: tokio::sync::Mutex<Option<(Instant, u64)>>,
     /// The highest id handed out since the last read (or that read's answer).
@@ -40,6 +50,29 @@ impl NewIds {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = highest;
         Ok(highest)
+    }
+
+    /// How far past the next id try `attempt` of a create aims: the next id itself (0), unless
+    /// this is a retry or this process met a conflict lately: then a random one of `SPREAD`.
+    pub(crate) fn skip(&self, attempt: usize) -> u64 {
+        let contended = self
+            .last_conflict
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() < CONTENDED_FOR);
+        if attempt > 0 || contended {
+            fastrand::u64(0..SPREAD)
+        } else {
+            0
+        }
+    }
+
+    /// Notes that a create's id was taken by a concurrent write.
+    pub(crate) fn conflicted(&self) {
+        *self
+            .last_conflict
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
     }
 
     /// Hands out an id above `floor` and above every id handed out since the last read, `skip` ids
@@ -74,6 +107,17 @@ mod tests {
         assert_eq!(ids.next_above(500, 10), Some(511));
         assert_eq!(ids.next_above(MAX_ID - 1, 5), Some(MAX_ID));
         assert_eq!(ids.next_above(0, 0), None, "every id is handed out");
+    }
+
+    #[test]
+    fn tries_aim_at_the_next_id_until_a_conflict_then_at_random_for_a_while() {
+        let ids = NewIds::default();
+        assert_eq!(ids.skip(0), 0);
+        assert!(ids.skip(1) < SPREAD);
+        ids.conflicted();
+        let skips: Vec<u64> = (0..50).map(|_| ids.skip(0)).collect();
+        assert!(skips.iter().all(|s| *s < SPREAD));
+        assert!(skips.iter().any(|s| *s > 0), "{skips:?}");
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@ pub mod cost;
 pub mod counters;
 pub mod dashboard;
 pub mod logs_mix;
+pub mod people;
 pub mod realistic;
 pub mod report;
 pub mod warm;

@@ -6,12 +6,13 @@
 //! `bench cost` (`make cost`) only the cost table, through the meter (any build);
 //! `bench counters` only the amortized write units of the counters (`make amortized`);
 //! `bench logs-mix` only the simulated amortized cost of `POST /log` (no server);
+//! `bench people [N]` only the amortized units of `POST /people` (`make amortized-people`);
 //! `bench warm` (`make bench-warm`) only the warm throughput of the local API.
 
 use std::path::{Path, PathBuf};
 use tally_functions::routes::{FALLBACK_FUNCTION, ROUTES};
 use tally_tests::bench::warm::{run_wrk, Scenario, Throughput};
-use tally_tests::bench::{cold, cost, counters, dashboard, logs_mix, report};
+use tally_tests::bench::{cold, cost, counters, dashboard, logs_mix, people, report};
 use tally_tests::spawn_local;
 use tally_tests::stub::{Behaviour, StubServer};
 use tally_tests::DynamoTables;
@@ -233,6 +234,14 @@ async fn main() {
             return;
         }
         Some("logs-mix") => return logs_mix(),
+        Some("people") => {
+            let creates = std::env::args()
+                .nth(2)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(people::CREATES);
+            print!("{}", people::table(&people::measure(creates).await));
+            return;
+        }
         _ => {}
     }
     let ad_server = StubServer::start(Behaviour::Xml).await;
