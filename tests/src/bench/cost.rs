@@ -108,7 +108,7 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
         function: "people-list",
         rru: 2.0,
         wru: 0.0,
-        why: "4 shard Queries of the table (a share of limit + 1 persons plus half each, merged by id; 0.5 each under 4 KB, eventually consistent): a page of 100 small persons about 2 as one Query was, a page of 10 at least 4 x 0.5",
+        why: "4 shard Queries of the table (a share of limit + 1 persons plus half each, merged by id; 0.5 each under 4 KB, eventually consistent): a page of 10 at least 4 x 0.5 (one `ById` Query read 0.5), a page of 100 small persons 2 (1.5 before)",
     },
     RouteCost {
         function: "people-create",
