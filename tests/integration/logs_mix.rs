@@ -4,7 +4,7 @@
 
 use tally::logs::LogBatch;
 use tally_tests::bench::cost::MeteredApi;
-use tally_tests::bench::logs_mix::{requests, Mix};
+use tally_tests::bench::logs_mix::{requests, Content, Mix};
 use tally_tests::events::EventRequest;
 use tally_tests::stub::{Behaviour, StubServer};
 
@@ -12,14 +12,19 @@ use tally_tests::stub::{Behaviour, StubServer};
 async fn the_simulated_units_of_a_log_request_are_the_metered_ones() {
     let ad_server = StubServer::start(Behaviour::Xml).await;
     let api = MeteredApi::start(&ad_server).await;
-    for seed in [5, 6] {
-        let small: Vec<_> = requests(Mix { batches: 6, seed })
+    for content in [Content::Json, Content::Noise] {
+        let mix = Mix {
+            batches: 6,
+            seed: 5,
+            content,
+        };
+        let small: Vec<_> = requests(mix)
             .into_iter()
             .filter(|(_, sizes)| sizes.len() <= 40)
             .collect();
         assert!(
             small.len() >= 2,
-            "seed {seed}: {} small requests",
+            "{content:?}: {} small requests",
             small.len()
         );
         for (body, sizes) in small {
@@ -36,7 +41,7 @@ async fn the_simulated_units_of_a_log_request_are_the_metered_ones() {
             // The estimate allows for an expiry attribute, which these tables do not write.
             assert!(
                 measured <= estimated as f64 && estimated as f64 - measured <= 1.0,
-                "seed {seed}, {} actions: measured {measured}, estimated {estimated}",
+                "{content:?}, {} actions: measured {measured}, estimated {estimated}",
                 sizes.len()
             );
         }

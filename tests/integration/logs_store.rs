@@ -3,6 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Value};
 use tally::logs::{LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
+use tally::test_support::incompressible_text as noise;
 use tally_tests::{Engine, Stores};
 
 fn batch(body: Value) -> LogBatch {
@@ -144,10 +145,10 @@ async fn properties_of_any_size_come_back_whole_from_every_filter(engine: Engine
     let texts = [
         String::new(),
         "é".repeat(350),
-        "x".repeat(700),
-        "x".repeat(900),
+        noise(700),
+        noise(900),
         "é".repeat(8_000),
-        "x".repeat(16_000),
+        noise(16_000),
     ];
     let actions: Vec<Value> = texts
         .iter()
@@ -271,7 +272,7 @@ async fn index_entries_leave_large_properties_to_the_table_item() {
         |time: &str, text: String| json!({"time": time, "type": "T", "properties": {"p": text}});
     let sent = batch(json!({"userId": "u", "sessionId": "s", "actions": [
         action("2018-10-19T03:37:28Z", "x".repeat(100)),
-        action("2018-10-19T03:37:29Z", "x".repeat(16_000))]}));
+        action("2018-10-19T03:37:29Z", noise(16_000))]}));
     state.logs.record(&sent, 1_000).await.expect("record");
     for (index, key, value) in [
         ("ByUserType", "ut", json!(["u", "T"]).to_string()),

@@ -322,11 +322,18 @@ mod tests {
                 "properties": {"p": text}});
             json!({"userId": "u", "sessionId": "s", "actions": vec![action; 20]})
         };
-        // A 17 KB table item and three 1 KB entries, which leave the properties out.
-        let units = parse(heavy("x".repeat(MAX_PROPERTIES_BYTES - 16)))
+        // 16 KiB that deflate to a few dozen bytes: 1 unit per copy.
+        let repetitive = "x".repeat(MAX_PROPERTIES_BYTES - 16);
+        assert_eq!(
+            parse(heavy(repetitive)).expect("fits").write_units(),
+            1 + 20 * 4 + 1
+        );
+        // 16 KiB of 64 symbols deflate to about 12.3 KB: a 13 KB table item and three 1 KB
+        // entries, which leave the properties out.
+        let units = parse(heavy(crate::logs::packed::noise(MAX_PROPERTIES_BYTES - 16)))
             .expect("fits")
             .write_units();
-        assert_eq!(units, 1 + 20 * (17 + 3) + 1);
+        assert_eq!(units, 1 + 20 * (13 + 3) + 1);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! write), `sk` = `<day>#<type>`, `count`; a read sums the shards (see `docs/dashboard.md`).
 
 use super::daily::{batch_totals, sum_by_day_and_type};
+use super::packed::{pack, unpack};
 use super::{DailyCount, LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
 use crate::http::cursor::Page;
 use crate::store::dynamodb::{
@@ -252,7 +253,7 @@ fn items(batch: &LogBatch, arrival: u64, expires: Option<AttributeValue>) -> Vec
                 ("sessionId".to_string(), s(batch.session_id.as_str())),
                 ("time".to_string(), s(action.time.as_str())),
                 ("type".to_string(), s(action.kind.as_str())),
-                (INLINE.to_string(), s(action.properties.as_str())),
+                (INLINE.to_string(), pack(&action.properties)),
             ]);
             if entry_bytes(&item).into_iter().max() > Some(WRITE_UNIT_BYTES) {
                 if let Some(properties) = item.remove(INLINE) {
@@ -277,14 +278,13 @@ fn entry(item: &Item) -> Result<(String, LogEntry), StoreError> {
     let properties = item
         .get(INLINE)
         .or_else(|| item.get(BULK))
-        .and_then(|value| value.as_s().ok())
-        .ok_or_else(|| StoreError::Failed("an action item has no properties text".into()))?;
+        .ok_or_else(|| StoreError::Failed("an action item has no properties".into()))?;
     let entry = LogEntry::from_stored(
         user_of(item)?,
         string(item, "sessionId")?,
         string(item, "time")?,
         string(item, "type")?,
-        properties,
+        &unpack(properties)?,
     )?;
     Ok((string(item, "sk")?, entry))
 }

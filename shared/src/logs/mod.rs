@@ -7,6 +7,7 @@ pub(crate) mod dynamodb;
 pub(crate) mod exact;
 pub(crate) mod instant;
 pub(crate) mod keys;
+pub(crate) mod packed;
 #[cfg(feature = "embedded")]
 pub(crate) mod sqlite;
 

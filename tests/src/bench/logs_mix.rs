@@ -8,17 +8,27 @@
 //! properties from 0.2 to 16 KiB (log-uniform), a batch's actions a few seconds apart from a
 //! random instant of one week; a batch whose body would pass 1 MiB is sent as several requests,
 //! as a client must. Properties are analytics-like JSON (names and words from a vocabulary,
-//! numbers, random ids).
+//! numbers, random ids) or, for the worst case, text deflate cannot shrink.
 
 use crate::bench::workload::zipf;
 use serde_json::{json, Map, Value};
 use tally::logs::LogBatch;
 
-/// A simulated workload: how many batches, drawn from which seed.
+/// What the properties of the simulated actions are made of.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Content {
+    /// Objects of named fields: words, numbers, ids and URLs, as analytics events carry.
+    Json,
+    /// One string of pseudo-random symbols, which deflate shrinks by only about a quarter.
+    Noise,
+}
+
+/// A simulated workload: how many batches, drawn from which seed, with what properties.
 #[derive(Debug, Clone, Copy)]
 pub struct Mix {
     pub batches: usize,
     pub seed: u64,
+    pub content: Content,
 }
 
 /// The totals of a mix, and its costliest request against its own goal.
@@ -83,7 +93,7 @@ pub fn requests(mix: Mix) -> Vec<(String, Vec<usize>)> {
             .map(|i| {
                 let bytes = (200.0 * 80f64.powf(rng.f64())) as usize;
                 json!({"time": rfc3339(start + 3 * i as u64), "type": format!("type-{}", kinds[i]),
-                       "properties": properties(&mut rng, bytes)})
+                       "properties": properties(&mut rng, mix.content, bytes)})
             })
             .collect();
         bodies.extend(split(
@@ -108,7 +118,10 @@ fn rfc3339(seconds: u64) -> String {
 }
 
 /// Properties of about `bytes` bytes as compact JSON.
-fn properties(rng: &mut fastrand::Rng, bytes: usize) -> Value {
+fn properties(rng: &mut fastrand::Rng, content: Content, bytes: usize) -> Value {
+    if content == Content::Noise {
+        return json!({"p": tally::test_support::incompressible_text(bytes.saturating_sub(8))});
+    }
     let mut fields = Map::new();
     let mut size = 2;
     while size < bytes {
@@ -186,8 +199,8 @@ pub fn simulate(mix: Mix) -> MixCost {
 pub fn line(mix: Mix, cost: &MixCost) -> String {
     let (units, goal, actions) = cost.worst;
     format!(
-        "| {} | {} | {} | {} | {} | {:.3} | {:.2} | {units} / {goal} ({actions} actions) |",
-        mix.batches,
+        "| {:?} | {} | {} | {} | {} | {:.3} | {:.2} | {units} / {goal} ({actions} actions) |",
+        mix.content,
         cost.requests,
         cost.actions,
         cost.units,
@@ -211,6 +224,7 @@ mod tests {
         let mix = Mix {
             batches: 20,
             seed: 3,
+            content: Content::Json,
         };
         let bodies = requests(mix);
         assert_eq!(bodies, requests(mix));

@@ -207,13 +207,16 @@ async fn dashboard_render() -> dashboard::RenderTime {
 
 /// The amortized cost of `POST /log` over the simulated mix (`bench::logs_mix`), as README rows.
 fn logs_mix() {
-    println!("| batches | requests | actions | WRU | goal WRU | WRU / goal | WRU per request | costliest request against its goal |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---|");
-    let mix = logs_mix::Mix {
-        batches: 400,
-        seed: 14,
-    };
-    println!("{}", logs_mix::line(mix, &logs_mix::simulate(mix)));
+    println!("| properties | requests | actions | WRU | goal WRU | WRU / goal | WRU per request | costliest request against its goal |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    for content in [logs_mix::Content::Json, logs_mix::Content::Noise] {
+        let mix = logs_mix::Mix {
+            batches: 400,
+            seed: 14,
+            content,
+        };
+        println!("{}", logs_mix::line(mix, &logs_mix::simulate(mix)));
+    }
 }
 
 #[tokio::main]

@@ -1,0 +1,93 @@
+//! An action's properties as DynamoDB stores them: deflated (Binary) when that is smaller than
+//! the JSON text (String), since every write and read is billed by the bytes stored. AWS
+//! suggests compressing large attribute values for that reason:
+//! https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-use-s3-too.html
+
+use super::body::MAX_PROPERTIES_BYTES;
+use crate::StoreError;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use miniz_oxide::deflate::{compress_to_vec, CompressionLevel};
+use miniz_oxide::inflate::decompress_to_vec_with_limit;
+
+/// Below this many bytes deflate rarely saves anything, so the text is stored as it is.
+const PACK_FROM_BYTES: usize = 128;
+
+/// The stored form of properties text: raw deflate (fastest level: a 128 MB Lambda has a small
+/// share of a CPU) when shorter, the text otherwise. The same text always gives the same value.
+pub fn pack(text: &str) -> AttributeValue {
+    if text.len() >= PACK_FROM_BYTES {
+        let packed = compress_to_vec(text.as_bytes(), CompressionLevel::BestSpeed as u8);
+        if packed.len() < text.len() {
+            return AttributeValue::B(Blob::new(packed));
+        }
+    }
+    AttributeValue::S(text.to_string())
+}
+
+/// The properties text of a stored value (text, or deflated text; at most the 16 KiB the
+/// contract allows, so a corrupt value cannot inflate without bound).
+pub fn unpack(value: &AttributeValue) -> Result<String, StoreError> {
+    let failed = |what: String| StoreError::Failed(format!("stored properties {what}"));
+    match value {
+        AttributeValue::S(text) => Ok(text.clone()),
+        AttributeValue::B(packed) => {
+            let text = decompress_to_vec_with_limit(packed.as_ref(), MAX_PROPERTIES_BYTES)
+                .map_err(|err| failed(format!("do not inflate: {err}")))?;
+            String::from_utf8(text).map_err(|err| failed(format!("are not UTF-8: {err}")))
+        }
+        _ => Err(failed("are neither text nor binary".to_string())),
+    }
+}
+
+/// Text deflate saves only about a quarter of: 64 symbols in a fixed pseudo-random order, for
+/// tests and simulations of what large properties cost.
+#[cfg(any(test, feature = "test-support"))]
+pub fn noise(len: usize) -> String {
+    const SYMBOLS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut state = 0x2545_f491_u64;
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            char::from(SYMBOLS[(state >> 58) as usize])
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_repetitive_text_is_deflated_and_comes_back_whole() {
+        let text = format!("{{\"p\":\"{}\",\"n\":-0}}", "abc".repeat(1000));
+        let packed = pack(&text);
+        assert!(matches!(&packed, AttributeValue::B(b) if b.as_ref().len() < 100));
+        assert_eq!(unpack(&packed).expect("unpacks"), text);
+        assert_eq!(pack(&text), packed);
+    }
+
+    #[test]
+    fn short_text_stays_text_and_noise_deflates_little() {
+        for text in [
+            "{}".to_string(),
+            format!("{{\"k\":\"{}\"}}", "x".repeat(100)),
+        ] {
+            assert_eq!(pack(&text), AttributeValue::S(text.clone()));
+            assert_eq!(unpack(&pack(&text)).expect("text"), text);
+        }
+        let noise = noise(2000);
+        assert!(matches!(&pack(&noise), AttributeValue::B(b) if b.as_ref().len() > 1400));
+        assert!(unpack(&pack(&noise)).is_ok_and(|back| back == noise));
+    }
+
+    #[test]
+    fn a_corrupt_or_oversized_value_is_an_error() {
+        assert!(unpack(&AttributeValue::B(Blob::new(vec![0xff, 0x00]))).is_err());
+        let bomb = compress_to_vec(&vec![b'a'; MAX_PROPERTIES_BYTES + 1], 1);
+        assert!(unpack(&AttributeValue::B(Blob::new(bomb))).is_err());
+        assert!(unpack(&AttributeValue::Bool(true)).is_err());
+    }
+}
