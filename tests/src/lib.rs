@@ -3,6 +3,7 @@
 //! `make test` starts (fresh tables per test), or in Lambda mode (each route through its own
 //! function binary, DynamoDB over TLS), and speaks HTTP to it.
 
+pub mod background;
 pub mod bench;
 pub mod dashboard;
 pub mod dynamodb_server;
@@ -15,6 +16,7 @@ pub mod runtime_api;
 pub mod slow_proxy;
 pub mod stub;
 
+use crate::background::Background;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,7 +28,6 @@ use tally::AppState;
 use tally_local::lambda::container::Output;
 use tally_local::lambda::{LambdaMode, Settings};
 use tempfile::TempDir;
-use tokio::task::JoinHandle;
 
 /// Where `make test` runs the DynamoDB-protocol servers: moto, and dynalite.
 pub const DYNAMODB_ENV: &str = "TALLY_TEST_DYNAMODB_ENDPOINT";
@@ -226,14 +227,8 @@ pub struct Api {
     pub base: String,
     pub client: reqwest::Client,
     pub state: Arc<AppState>,
-    server: JoinHandle<()>,
+    _server: Background,
     _dir: Option<TempDir>,
-}
-
-impl Drop for Api {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
 }
 
 fn client() -> reqwest::Client {
@@ -324,12 +319,12 @@ impl Api {
             concurrency: Config::default().lambda_concurrency,
         };
         let mode = Arc::new(LambdaMode::new(&settings).expect("template.yaml"));
-        let server = tokio::spawn(tally_local::lambda::serve(listener, mode));
+        let server = Background::spawn(tally_local::lambda::serve(listener, mode));
         Api {
             base,
             client: client(),
             state: Arc::new(state),
-            server,
+            _server: server,
             _dir: Some(dir),
         }
     }
@@ -343,12 +338,12 @@ impl Api {
         let mut state = state;
         state.self_url.get_or_insert_with(|| base.clone());
         let state = Arc::new(state);
-        let server = tokio::spawn(tally_local::server::serve(listener, Arc::clone(&state)));
+        let server = Background::spawn(tally_local::server::serve(listener, Arc::clone(&state)));
         Api {
             base,
             client: client(),
             state,
-            server,
+            _server: server,
             _dir: None,
         }
     }

@@ -2,6 +2,7 @@
 //! request of one operation (it is applied, then answered late), as a slow DynamoDB attempt
 //! does: what a client that gives up and resends would get wrong shows.
 
+use crate::background::Background;
 use crate::proxy::{forward, serve, Received};
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -9,18 +10,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 /// A running proxy; `endpoint` is where clients reach it.
 pub struct SlowProxy {
     pub endpoint: String,
-    server: JoinHandle<()>,
-}
-
-impl Drop for SlowProxy {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    _server: Background,
 }
 
 /// What the proxy forwards to, and which first request it answers `delay` late.
@@ -45,8 +39,11 @@ impl SlowProxy {
             delayed: Arc::new(AtomicBool::new(false)),
             client: reqwest::Client::new(),
         };
-        let server = tokio::spawn(serve(listener, move |req| answer_late(plan.clone(), req)));
-        SlowProxy { endpoint, server }
+        let server = Background::spawn(serve(listener, move |req| answer_late(plan.clone(), req)));
+        SlowProxy {
+            endpoint,
+            _server: server,
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! of the tests (VAST XML, an error status, a redirect, or no answer), so no test touches the
 //! internet, and a slow DynamoDB endpoint.
 
+use crate::background::Background;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -13,7 +14,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tally::ads::AdServer;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 /// What the stub answers with `Behaviour::Xml`.
 pub const VAST_XML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
@@ -45,13 +45,7 @@ pub struct StubServer {
     /// `http://127.0.0.1:<port>`
     pub base: String,
     hits: Arc<AtomicUsize>,
-    server: JoinHandle<()>,
-}
-
-impl Drop for StubServer {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    _server: Background,
 }
 
 impl StubServer {
@@ -59,8 +53,12 @@ impl StubServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let hits = Arc::new(AtomicUsize::new(0));
-        let server = tokio::spawn(serve(listener, behaviour, Arc::clone(&hits)));
-        StubServer { base, hits, server }
+        let server = Background::spawn(serve(listener, behaviour, Arc::clone(&hits)));
+        StubServer {
+            base,
+            hits,
+            _server: server,
+        }
     }
 
     /// How many requests the stub has received.

@@ -19,6 +19,7 @@ pub mod rules;
 pub mod schema;
 pub mod size;
 
+use crate::background::Background;
 use crate::proxy::{forward, serve, Answer, Received};
 use backend::Backend;
 use rules::Part;
@@ -27,7 +28,6 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 /// The units of the operations metered since the last `take`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,13 +69,7 @@ impl Units {
 pub struct Meter {
     endpoint: String,
     state: Arc<State>,
-    server: JoinHandle<()>,
-}
-
-impl Drop for Meter {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    _server: Background,
 }
 
 struct State {
@@ -100,14 +94,14 @@ impl Meter {
             metered: Mutex::default(),
         });
         let serving = Arc::clone(&state);
-        let server = tokio::spawn(serve(listener, move |req| {
+        let server = Background::spawn(serve(listener, move |req| {
             let state = Arc::clone(&serving);
             async move { state.meter(req).await.into_response() }
         }));
         Meter {
             endpoint,
             state,
-            server,
+            _server: server,
         }
     }
 
