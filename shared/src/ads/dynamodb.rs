@@ -26,8 +26,6 @@ const KEY: &str = "pk";
 const BY_SDK: &str = "BySdk";
 /// The `BySdk` partition every SDK shard item is in.
 const DIRECTORY: &str = "sdk";
-/// Keys per BatchGetItem call.
-const BATCH_GET_KEYS: usize = 100;
 const AD_REQUESTS: &str = "ad_requests";
 const IMPRESSIONS: &str = "impressions";
 
@@ -163,12 +161,10 @@ impl AdStore for DynamoAds {
             .into_iter()
             .map(|(version, _)| (version, Counts::default()))
             .collect();
-        for chunk in keys.chunks(BATCH_GET_KEYS) {
-            for item in batch_get(&self.client, &self.table, chunk.to_vec()).await? {
-                let key = string(&item, KEY)?;
-                if let Some(total) = version_of(&key).and_then(|v| totals.get_mut(v)) {
-                    *total = *total + counts_of(&item)?;
-                }
+        for item in batch_get(&self.client, &self.table, keys).await? {
+            let key = string(&item, KEY)?;
+            if let Some(total) = version_of(&key).and_then(|v| totals.get_mut(v)) {
+                *total = *total + counts_of(&item)?;
             }
         }
         Ok(totals.into_iter().collect())

@@ -289,9 +289,6 @@ fn entry(item: &Item) -> Result<(String, LogEntry), StoreError> {
     Ok((string(item, "sk")?, entry))
 }
 
-/// Keys per BatchGetItem call (the API's limit).
-const BATCH_GET_KEYS: usize = 100;
-
 impl DynamoLogs {
     /// The actions of listed items. Index entries whose properties are in `bulk` are completed
     /// from the table: eventually consistent first (the table item is written before its index
@@ -306,11 +303,8 @@ impl DynamoLogs {
                 .filter(|item| string(item, "sk").is_ok_and(|key| !rows.contains_key(&key)))
                 .map(table_key)
                 .collect();
-            for chunk in wanted.chunks(BATCH_GET_KEYS) {
-                for row in batch_read(&self.client, &self.table, chunk.to_vec(), consistent).await?
-                {
-                    rows.insert(string(&row, "sk")?, row);
-                }
+            for row in batch_read(&self.client, &self.table, wanted, consistent).await? {
+                rows.insert(string(&row, "sk")?, row);
             }
         }
         listed

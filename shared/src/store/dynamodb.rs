@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, PutRequest, ReturnValue, WriteRequest,
 };
 pub use aws_sdk_dynamodb::Client;
-use futures_util::stream::{self, TryStreamExt};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -190,8 +190,8 @@ pub(crate) async fn query_up_to(
 /// How often `batch_get` asks again for keys DynamoDB left unprocessed before giving up.
 const BATCH_GET_ATTEMPTS: u32 = 5;
 
-/// Reads up to 100 items by key with one BatchGetItem, strongly consistent (each item costs one
-/// read unit per 4 KB). Keys DynamoDB leaves unprocessed are asked again after a short backoff.
+/// Reads items by key, strongly consistent (each item costs one read unit per 4 KB), with
+/// `batch_read`.
 pub(crate) async fn batch_get(
     client: &Client,
     table: &str,
@@ -200,8 +200,31 @@ pub(crate) async fn batch_get(
     batch_read(client, table, keys, true).await
 }
 
-/// `batch_get`, strongly consistent or not (eventually consistent: half a read unit per 4 KB).
+/// Keys per BatchGetItem call (the API's limit:
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html>).
+const BATCH_GET_KEYS: usize = 100;
+
+/// Reads any number of items by key, strongly consistent or not (eventually consistent: half a
+/// read unit per 4 KB): one BatchGetItem per 100 keys, `BATCHES_IN_FLIGHT` at a time. No keys,
+/// no call.
 pub(crate) async fn batch_read(
+    client: &Client,
+    table: &str,
+    keys: Vec<Item>,
+    consistent: bool,
+) -> Result<Vec<Item>, StoreError> {
+    let chunks: Vec<Vec<Item>> = keys.chunks(BATCH_GET_KEYS).map(<[Item]>::to_vec).collect();
+    let items: Vec<Vec<Item>> = stream::iter(chunks)
+        .map(|chunk| batch_read_once(client, table, chunk, consistent))
+        .buffered(BATCHES_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok(items.into_iter().flatten().collect())
+}
+
+/// One BatchGetItem of at most 100 keys; keys DynamoDB leaves unprocessed are asked again after
+/// a short backoff.
+async fn batch_read_once(
     client: &Client,
     table: &str,
     keys: Vec<Item>,

@@ -7,7 +7,7 @@ mod writer;
 use crate::StoreError;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::{oneshot, Semaphore};
 use writer::{Job, Write};
@@ -169,7 +169,12 @@ impl Shared {
         &self,
         work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
-        let idle = self.readers.lock().ok().and_then(|mut idle| idle.pop());
+        // A pool of idle connections stays usable even if a panic ever poisoned its lock.
+        let idle = self
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
         let conn = match idle {
             Some(conn) => conn,
             None => {
@@ -179,11 +184,11 @@ impl Shared {
             }
         };
         let result = work(&conn);
-        if let Ok(mut idle) = self.readers.lock() {
-            if idle.len() < READERS {
-                idle.push(conn);
-            }
+        let mut idle = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < READERS {
+            idle.push(conn);
         }
+        drop(idle);
         Ok(result?)
     }
 }

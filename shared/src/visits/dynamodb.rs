@@ -21,16 +21,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValue;
 use futures_util::future::try_join_all;
-use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::HashSet;
 
 /// How many partitions the ids are spread over. Changing it strands existing items.
 pub const SHARDS: u32 = 4;
 const BY_RANK: &str = "ByRank";
-/// Keys per BatchGetItem call (the API's limit).
-const BATCH_GET_KEYS: usize = 100;
-/// BatchGetItem calls in flight while reading the top visitors' counts.
-const BATCHES_IN_FLIGHT: usize = 4;
 
 pub struct DynamoVisits {
     client: Client,
@@ -213,13 +208,8 @@ impl DynamoVisits {
             .iter()
             .map(|entry| string(entry, "id").map(|id| key(&id)))
             .collect::<Result<_, _>>()?;
-        let chunks: Vec<Vec<Item>> = keys.chunks(BATCH_GET_KEYS).map(<[Item]>::to_vec).collect();
-        let items: Vec<Vec<Item>> = stream::iter(chunks)
-            .map(|chunk| batch_get(&self.client, &self.table, chunk))
-            .buffered(BATCHES_IN_FLIGHT)
-            .try_collect()
-            .await?;
-        items.iter().flatten().map(visit).collect()
+        let items = batch_get(&self.client, &self.table, keys).await?;
+        items.iter().map(visit).collect()
     }
 
     /// The Query of one shard of the table for the ids after `after`, in id order.
