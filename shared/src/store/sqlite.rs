@@ -62,6 +62,9 @@ fn connect(file: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+    // Savepoints keep the pages they change in a journal of their own: in memory, not in a
+    // temporary file written (and created) with system calls on every transaction.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
@@ -90,7 +93,16 @@ impl Sqlite {
     /// Creates a store's tables and indexes (`CREATE ... IF NOT EXISTS` statements) at start,
     /// on a connection of its own.
     pub fn create(&self, schema: &str) -> Result<(), StoreError> {
-        Ok(connect(&self.shared.file)?.execute_batch(schema)?)
+        self.setup(|conn| conn.execute_batch(schema))
+    }
+
+    /// Runs `work` at start (creating or migrating a store's tables), on a connection of its
+    /// own.
+    pub fn setup(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<(), StoreError> {
+        Ok(work(&connect(&self.shared.file)?)?)
     }
 
     /// Creates a counter table at start: `key` (text, primary key) and `count`, with an index
