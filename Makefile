@@ -12,9 +12,11 @@ $(eval $(call venv,.venv,requirements/test.txt))
 $(eval $(call venv,.venv-iac,requirements/iac.txt))
 $(eval $(call venv,.venv-checkov,requirements/checkov.txt))
 
-## The whole API locally, on the embedded store in $TALLY_DATA_DIR (default .tally/).
+## The whole API locally, on the embedded store in $TALLY_DATA_DIR (default .tally/), in the
+## `local` build (Cargo.toml: release, opt-level 3), the build `make bench` measures: a debug
+## build answers several times slower. The first build takes a few minutes.
 run:
-	cargo run -p tally-local
+	cargo run --profile local -p tally-local
 
 ## Lambda mode (README): every route through its own function binary under a Lambda Runtime
 ## API, behind API Gateway HTTP API's rules, DynamoDB over TLS: on DYNAMODB_ENDPOINT, or on a
