@@ -86,7 +86,12 @@ impl LogBatch {
             session_id: bounded("sessionId", &session_id, MAX_ID_CHARS)?.to_string(),
             actions,
         };
-        let units = batch.write_units();
+        // The exact count deflates every large properties object: only when the bound (which
+        // does not) is over the budget.
+        let units = match super::dynamodb::write_units_bound(&batch) {
+            bound if bound <= MAX_WRITE_UNITS => bound,
+            _ => batch.write_units(),
+        };
         if units > MAX_WRITE_UNITS {
             return Err(ApiError::field(
                 "actions",
@@ -334,6 +339,33 @@ mod tests {
             .expect("fits")
             .write_units();
         assert_eq!(units, 1 + 20 * (13 + 3) + 1);
+    }
+
+    #[test]
+    fn the_bound_checked_first_is_never_below_the_exact_units() {
+        let noise = crate::logs::packed::noise;
+        for len in (0..1_400).step_by(7).chain([2_000, 5_000, 16_000]) {
+            for text in ["x".repeat(len), noise(len)] {
+                for id in ["u".to_string(), "é".repeat(200)] {
+                    let action = json!({"time": "2018-10-18T21:37:28Z", "type": "T",
+                        "properties": {"p": text}});
+                    let body = json!({"userId": id, "sessionId": "s", "actions": [action]});
+                    let batch = parse(body).expect("fits");
+                    let bound = crate::logs::dynamodb::write_units_bound(&batch);
+                    assert!(bound >= batch.write_units(), "{len} bytes, {id}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_body_over_the_bound_is_still_taken_when_its_exact_units_fit() {
+        let action = json!({"time": "2018-10-18T21:37:28Z", "type": "T",
+            "properties": {"p": "x".repeat(8 * 1024)}});
+        let body = json!({"userId": "u", "sessionId": "s", "actions": vec![action; MAX_ACTIONS]});
+        let batch = parse(body).expect("8 KiB that deflate to a few bytes fit");
+        assert!(crate::logs::dynamodb::write_units_bound(&batch) > MAX_WRITE_UNITS);
+        assert_eq!(batch.write_units(), 1 + 4 * 1000 + 1);
     }
 
     #[test]

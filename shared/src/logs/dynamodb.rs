@@ -228,15 +228,34 @@ fn action_units(item: &Item) -> u64 {
 /// request item, each action item with its index entries, built as `record` builds them (the
 /// largest arrival and expiry), and one rollup counter per (day, type).
 pub(crate) fn write_units(batch: &LogBatch) -> u64 {
-    let actions: u64 = items(batch, u64::MAX, Some(n(u64::MAX)))
+    units_with(batch, pack)
+}
+
+/// At or above `write_units` without deflating anything: each action's items with its
+/// properties as sent, plus 1. Text as sent is never shorter than its stored form, so an item
+/// is no larger; but its properties may then leave the index entries (each billed 1 unit while
+/// they fit) and take the attribute name `bulk`, 6 bytes shorter than `properties`, which the
+/// extra unit covers.
+pub(crate) fn write_units_bound(batch: &LogBatch) -> u64 {
+    units_with(batch, |text| s(text)) + batch.actions.len() as u64
+}
+
+fn units_with(batch: &LogBatch, stored: fn(&str) -> AttributeValue) -> u64 {
+    let actions: u64 = items(batch, u64::MAX, Some(n(u64::MAX)), stored)
         .iter()
         .map(action_units)
         .sum();
     1 + actions + batch_totals(batch).len() as u64
 }
 
-/// The items of a batch: deterministic, so writing them again changes nothing.
-fn items(batch: &LogBatch, arrival: u64, expires: Option<AttributeValue>) -> Vec<Item> {
+/// The items of a batch, with each action's properties in their `stored` form: deterministic,
+/// so writing them again changes nothing.
+fn items(
+    batch: &LogBatch,
+    arrival: u64,
+    expires: Option<AttributeValue>,
+    stored: fn(&str) -> AttributeValue,
+) -> Vec<Item> {
     batch
         .keyed(arrival)
         .map(|(key, action)| {
@@ -253,7 +272,7 @@ fn items(batch: &LogBatch, arrival: u64, expires: Option<AttributeValue>) -> Vec
                 ("sessionId".to_string(), s(batch.session_id.as_str())),
                 ("time".to_string(), s(action.time.as_str())),
                 ("type".to_string(), s(action.kind.as_str())),
-                (INLINE.to_string(), pack(&action.properties)),
+                (INLINE.to_string(), stored(&action.properties)),
             ]);
             if entry_bytes(&item).into_iter().max() > Some(WRITE_UNIT_BYTES) {
                 if let Some(properties) = item.remove(INLINE) {
@@ -416,7 +435,7 @@ impl ShardedQuery for Find<'_> {
 impl LogStore for DynamoLogs {
     async fn record(&self, batch: &LogBatch, received: u64) -> Result<(), StoreError> {
         let arrival = self.arrival(batch, received).await?;
-        let items = items(batch, arrival, self.expires(arrival));
+        let items = items(batch, arrival, self.expires(arrival), pack);
         put_all(&self.client, &self.table, items).await?;
         // Only the request's first arrival counts, so a retry never counts twice.
         if arrival == received {
