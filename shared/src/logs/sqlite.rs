@@ -1,6 +1,6 @@
 //! The event logs in the embedded SQLite store: one row per action, in the order the writer
-//! stored them, a small index per filter (the instant, the row id after it), and a request's
-//! actions written in one write with its id and the daily rollup (`log_daily`).
+//! stored them, three small indexes ordered by instant then row id, and a request's actions
+//! written in one write with its id and the daily rollup (`log_daily`).
 
 use super::daily::batch_totals;
 use super::{DailyCount, LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
@@ -61,8 +61,8 @@ impl SqliteLogs {
     /// Creates the tables and indexes if this is a new database, moving an older layout's
     /// actions over.
     pub fn open(db: Sqlite) -> Result<Self, StoreError> {
-        db.create(SCHEMA)?;
         db.setup(|conn| {
+            conn.execute_batch(SCHEMA)?;
             let older: bool = conn.query_row(
                 "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'log_actions')",
                 [],
@@ -181,24 +181,27 @@ impl ShardedQuery for Find<'_> {
             .map(|key| parse_position(key))
             .filter(|(instant, _)| start.as_deref().is_none_or(|start| start <= *instant))
             .map(|(instant, id)| (instant.to_string(), id));
+        // Where the later instants begin: after the position's, else at the filter's start.
+        let later = match &after {
+            Some((instant, _)) => Some((AFTER, instant.clone())),
+            None => start.map(|start| (FROM, start)),
+        };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
             .db
             .read(move |conn| {
                 let with = |extra: Vec<Value>| args.iter().cloned().chain(extra).collect();
-                let mut found = Vec::new();
-                let (tail, from) = match after {
+                let mut found = match after {
                     Some((instant, id)) => {
-                        let rest = [instant.clone().into(), id.into(), limit.into()];
-                        found = rows(conn, &select(&source, REST_OF_INSTANT), with(rest.into()))?;
-                        (AFTER, Some(instant))
+                        let rest = vec![instant.into(), id.into(), limit.into()];
+                        rows(conn, &select(&source, REST_OF_INSTANT), with(rest))?
                     }
-                    None => (FROM, start),
+                    None => Vec::new(),
                 };
                 let wanted = limit - i64::try_from(found.len()).unwrap_or(limit);
                 if wanted > 0 {
-                    let (tail, extra) = match from {
-                        Some(from) => (tail, vec![from.into(), wanted.into()]),
+                    let (tail, extra) = match later {
+                        Some((tail, from)) => (tail, vec![from.into(), wanted.into()]),
                         None => (ALL, vec![wanted.into()]),
                     };
                     found.extend(rows(conn, &select(&source, tail), with(extra))?);
