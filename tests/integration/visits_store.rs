@@ -110,10 +110,50 @@ async fn dynamodb_raises_the_rank_only_when_the_count_crosses_a_step() {
     assert_eq!(ops, ["UpdateItem"; 11], "9 increments + 2 rank raises");
 }
 
+/// Once this process has seen ten ranked ids counted 8 times, an id counted less can never be
+/// in the top ten: its increments are the ADD alone (no `ByRank` entry), the top list stays
+/// exact, and the id enters the index on the increment that brings it to the floor.
+#[tokio::test]
+async fn dynamodb_ids_below_the_ten_highest_counts_seen_get_no_rank_until_they_reach_them() {
+    let (state, log) = tally_tests::DynamoTables::create().await.recorded_state();
+    let increment = |raw: &str| {
+        let (visits, raw) = (&state.visits, raw.to_string());
+        async move { visits.increment(&id(&raw)).await.expect("inc") }
+    };
+    let leaders: Vec<String> = (0..10).map(|i| format!("top{i}")).collect();
+    for leader in &leaders {
+        for _ in 0..8 {
+            increment(leader).await;
+        }
+    }
+    log.take();
+    for count in 1..=7 {
+        assert_eq!(increment("low").await, count);
+    }
+    assert_eq!(
+        log.take(),
+        ["UpdateItem"; 7],
+        "the ADDs alone, below the floor of 8"
+    );
+    let top = state.visits.top(10).await.expect("top");
+    let shown: Vec<(&str, u64)> = top.iter().map(|v| (v.id.as_str(), v.count)).collect();
+    let expected: Vec<(&str, u64)> = leaders.iter().map(|l| (l.as_str(), 8)).collect();
+    assert_eq!(shown, expected, "ten ids at 8 outrank low at 7");
+    log.take();
+    assert_eq!(increment("low").await, 8);
+    assert_eq!(log.take(), ["UpdateItem"; 2], "the ADD, then low's rank 8");
+    increment("low").await;
+    let top = state.visits.top(10).await.expect("top");
+    let shown: Vec<(&str, u64)> = top.iter().map(|v| (v.id.as_str(), v.count)).collect();
+    assert_eq!(shown[0], ("low", 9));
+    assert_eq!(shown[1..], expected[..9]);
+}
+
 /// Each increment's write units, measured on the wire by the meter with the longest id (128
 /// 4-byte characters), are those the amortized simulation (`make amortized`) prices it at.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamodb_increments_cost_what_the_simulation_prices() {
+    use tally::visits::floor::rank_to_set;
     use tally_tests::bench::counters::VisitWrite;
     let meter = tally_tests::meter::Meter::start(&tally_tests::dynalite_endpoint()).await;
     let state = tally_tests::DynamoTables::create_at(meter.endpoint())
@@ -121,10 +161,14 @@ async fn dynamodb_increments_cost_what_the_simulation_prices() {
         .state();
     let longest = id(&"\u{1D11E}".repeat(128));
     meter.take();
+    let mut stored = None;
     for count in 1..=9 {
         assert_eq!(state.visits.increment(&longest).await.expect("inc"), count);
         let units = meter.take();
-        let write = VisitWrite::of(count);
+        // One id: fewer than ten ranked ids seen, so no entry floor.
+        let set = rank_to_set(count, stored, 0);
+        let write = VisitWrite::of(stored, set);
+        stored = set.or(stored);
         assert_eq!(
             units.wru,
             write.units() as f64,

@@ -11,7 +11,7 @@ use crate::ads::Counts;
 use crate::logs::DailyCount;
 use crate::people::age::AgeGroup;
 use crate::stats::PathCount;
-use crate::visits::Visit;
+use crate::visits::{Visit, TOP_VISITORS};
 use crate::{AppState, StoreError};
 use time::{Date, Duration};
 
@@ -19,8 +19,6 @@ use time::{Date, Duration};
 pub const TOP_PATHS: usize = 20;
 /// SDK versions in the ad statistics chart.
 pub const SDK_VERSIONS: usize = 20;
-/// Visitors in the visit counter chart.
-pub const TOP_VISITORS: usize = 10;
 /// Days of the event log chart, today included.
 pub const DAYS: i64 = 30;
 /// (day, type) counters read for the event log chart, at most.

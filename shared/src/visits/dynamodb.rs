@@ -4,11 +4,11 @@
 //!
 //! `shard` is the id hashed onto `SHARDS` partitions; a page merges the shards lazily
 //! (`store::merge`). The dashboard's top visitors come from `ByRank` (partition `shard`, sort
-//! `rank`, keys only), a sparse index of the ids counted twice or more: `rank` (`visits::rank`)
-//! changes only when the count crosses 2·4^j, by a second, conditional write; the exact order
-//! comes from the items' counts, read by key.
+//! `rank`, keys only), a sparse index of the ids counted twice or more and at least the entry
+//! floor (`visits::floor`): `rank` (`visits::rank`) changes only when the count crosses 2·4^j,
+//! by a second, conditional write; the exact order comes from the items' counts, read by key.
 
-use super::rank::rank;
+use super::floor::{rank_to_set, RankedSeen};
 use super::{most_counted, Visit, VisitId, VisitStore};
 use crate::store::dynamodb::{
     batch_get, n, number, optional_number, query_up_to, s, string, write_once, Client, IndexShards,
@@ -22,6 +22,7 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValue;
 use futures_util::future::try_join_all;
 use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// How many partitions the ids are spread over. Changing it strands existing items.
 pub const SHARDS: u32 = 4;
@@ -30,11 +31,23 @@ const BY_RANK: &str = "ByRank";
 pub struct DynamoVisits {
     client: Client,
     table: String,
+    /// The highest counts this process has seen, which set the entry floor of `ByRank`.
+    seen: Mutex<RankedSeen>,
 }
 
 impl DynamoVisits {
     pub fn new(client: Client, table: String) -> Self {
-        DynamoVisits { client, table }
+        DynamoVisits {
+            client,
+            table,
+            seen: Mutex::default(),
+        }
+    }
+
+    /// The counts seen so far (a panic elsewhere cannot leave them half-updated: `saw` only
+    /// replaces whole entries).
+    fn seen(&self) -> MutexGuard<'_, RankedSeen> {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -65,8 +78,13 @@ impl VisitStore for DynamoVisits {
         let item = out.attributes.unwrap_or_default();
         let count = number(&item, "count")?;
         let stored: Option<u64> = optional_number(&item, "rank")?;
-        if let Some(rank) = rank(count).filter(|&rank| stored < Some(rank)) {
-            self.raise_rank(id.as_str(), rank).await;
+        let floor = self.seen().floor();
+        let ranked = match rank_to_set(count, stored, floor) {
+            Some(rank) => self.raise_rank(id.as_str(), rank).await,
+            None => stored.is_some(),
+        };
+        if ranked {
+            self.seen().saw(id.as_str(), count);
         }
         Ok(count)
     }
@@ -144,9 +162,10 @@ fn cut_rank(shards: &[Vec<Item>], limit: usize) -> Result<Option<u64>, StoreErro
 
 impl DynamoVisits {
     /// Sets `rank` to `rank` unless it is there already or higher (a racing writer may have
-    /// raised it). The count is already stored and answered, so a failure is only logged: the
-    /// next increment of the id sees the rank behind and raises it.
-    async fn raise_rank(&self, id: &str, rank: u64) {
+    /// raised it), and says whether the item holds a rank now. The count is already stored and
+    /// answered, so a failure is only logged: the next increment of the id sees the rank
+    /// behind and raises it.
+    async fn raise_rank(&self, id: &str, rank: u64) -> bool {
         let sent = self
             .client
             .update_item()
@@ -158,15 +177,17 @@ impl DynamoVisits {
             .expression_attribute_values(":rank", n(rank))
             .send()
             .await;
-        if let Err(err) = sent {
-            let raced = err
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception());
-            if !raced {
-                let err = StoreError::from(err);
-                tracing::warn!(id, rank, error = %err, "visit rank not raised; the next visit retries");
-            }
+        let Err(err) = sent else {
+            return true;
+        };
+        let raced = err
+            .as_service_error()
+            .is_some_and(|e| e.is_conditional_check_failed_exception());
+        if !raced {
+            let err = StoreError::from(err);
+            tracing::warn!(id, rank, error = %err, "visit rank not raised; the next visit retries");
         }
+        raced
     }
 
     /// The `ByRank` entries that can be in the top `limit`: every entry ranked above the

@@ -1,6 +1,7 @@
 //! The visit counter (contract section A): ids, counts and the store trait behind them.
 
 pub(crate) mod dynamodb;
+pub mod floor;
 pub mod pages;
 pub mod rank;
 #[cfg(feature = "embedded")]
@@ -13,6 +14,9 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 pub const MAX_ID_CHARS: usize = 128;
+/// Visitors in the dashboard's top list: the most `top` answers exactly on DynamoDB, whose
+/// rank index holds only ids that can be among them (`floor`).
+pub const TOP_VISITORS: usize = 10;
 
 /// A validated counter id: 1 to 128 code points, none of them a control character (Cc).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +65,8 @@ pub trait VisitStore: Send + Sync {
     /// Up to `limit` counters with ids after `after`, in byte order of the id.
     async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Visit>, StoreError>;
     /// The `limit` most counted ids, most first, ties by id; reads grow with `limit` (and on
-    /// DynamoDB with the ids that share the last one's rank step: `docs/visits.md`).
+    /// DynamoDB with the ids that share the last one's rank step: `docs/visits.md`). Exact for
+    /// `limit` up to `TOP_VISITORS`.
     async fn top(&self, limit: usize) -> Result<Vec<Visit>, StoreError>;
 }
 

@@ -1,37 +1,39 @@
 //! Amortized write units of the counter routes (`bench counters`): a million increments over
 //! Zipf and uniform keys, simulated in-process transition by transition. Sending a million
 //! real requests to a local DynamoDB server would take hours; what an increment writes depends
-//! only on the count before and after it, so each kind of transition is priced once (by
-//! DynamoDB's rules, and measured on the wire by the meter in
-//! `tests/integration/visits_store.rs`) and the simulation counts how often each happens. Keys
-//! are drawn by `workload`.
+//! only on the count it leaves, the rank stored and the entry floor of the process that serves
+//! it, so each kind of transition is priced once (by DynamoDB's rules, and measured on the wire
+//! by the meter in `tests/integration/visits_store.rs`), the floor comes from the store's own
+//! `RankedSeen`, and the simulation counts how often each transition happens. Keys are drawn by
+//! `workload`.
 
 use super::workload::zipf;
 use std::collections::HashMap;
-use tally::visits::rank::rank;
+use tally::visits::floor::{rank_to_set, RankedSeen};
 
 /// Increments per simulated workload.
 pub const INCREMENTS: u64 = 1_000_000;
 
-/// What one visit increment writes, by the count it leaves (`visits::dynamodb`).
+/// What one visit increment writes (`visits::dynamodb`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VisitWrite {
     /// `ADD count 1` on an item under 1 KB, keyed (shard, id): no index holds `count`.
     Add,
-    /// The count reached 2: the ADD, then `SET rank` (1) and the id's new `ByRank` entry (1).
+    /// The id gets its first rank: the ADD, then `SET rank` (1) and its new `ByRank` entry (1).
     EnterRank,
-    /// The count crossed 2·4^j above 2: the ADD, `SET rank` (1), and the entry's sort key
-    /// changes (delete + put: 2).
+    /// The id's rank is raised: the ADD, `SET rank` (1), and the entry's sort key changes
+    /// (delete + put: 2).
     MoveRank,
 }
 
 impl VisitWrite {
-    /// The transition of an increment to `count`.
-    pub fn of(count: u64) -> Self {
-        match (rank(count - 1), rank(count)) {
-            (before, after) if before == after => VisitWrite::Add,
+    /// The transition of an increment that found rank `stored` and sets rank `set`
+    /// (`visits::floor::rank_to_set`).
+    pub fn of(stored: Option<u64>, set: Option<u64>) -> Self {
+        match (stored, set) {
+            (_, None) => VisitWrite::Add,
             (None, Some(_)) => VisitWrite::EnterRank,
-            _ => VisitWrite::MoveRank,
+            (Some(_), Some(_)) => VisitWrite::MoveRank,
         }
     }
 
@@ -42,6 +44,39 @@ impl VisitWrite {
             VisitWrite::EnterRank => 3,
             VisitWrite::MoveRank => 4,
         }
+    }
+}
+
+/// The visit counter's stored ranks and the entry floors of the processes serving it.
+struct VisitModel {
+    ranks: HashMap<usize, u64>,
+    processes: Vec<RankedSeen>,
+    pick: fastrand::Rng,
+}
+
+impl VisitModel {
+    fn new(processes: usize, seed: u64) -> Self {
+        VisitModel {
+            ranks: HashMap::new(),
+            processes: (0..processes).map(|_| RankedSeen::default()).collect(),
+            pick: fastrand::Rng::with_seed(seed),
+        }
+    }
+
+    /// An increment of `key` to `count`, served by a process picked at random (as a load
+    /// balancer would), priced as `DynamoVisits::increment` writes it.
+    fn increment(&mut self, key: usize, count: u64) -> VisitWrite {
+        let process = self.pick.usize(..self.processes.len());
+        let seen = &mut self.processes[process];
+        let stored = self.ranks.get(&key).copied();
+        let set = rank_to_set(count, stored, seen.floor());
+        if let Some(rank) = set {
+            self.ranks.insert(key, rank);
+        }
+        if set.or(stored).is_some() {
+            seen.saw(&key.to_string(), count);
+        }
+        VisitWrite::of(stored, set)
     }
 }
 
@@ -72,6 +107,8 @@ pub enum Keys {
 #[derive(Debug)]
 pub struct Amortized {
     pub keys: Keys,
+    /// Processes serving the visit increments, each with its own entry floor.
+    pub processes: usize,
     pub distinct: usize,
     pub visits_per_increment: f64,
     pub stats_per_increment: f64,
@@ -82,20 +119,22 @@ pub struct Amortized {
     pub visit_transitions: [u64; 3],
 }
 
-/// Runs `increments` increments over `keys`, pricing each with both counters' designs.
-pub fn simulate(keys: Keys, increments: u64, seed: u64) -> Amortized {
+/// Runs `increments` increments over `keys`, pricing each with both counters' designs, the
+/// visit increments spread over `processes` processes.
+pub fn simulate(keys: Keys, increments: u64, seed: u64, processes: usize) -> Amortized {
     let (n, exponent) = match keys {
         Keys::Zipf { n, s } => (n, s),
         Keys::Uniform { n } => (n, 0.0),
     };
     let draws = zipf(n as usize, exponent, increments as usize, seed);
     let mut counts: HashMap<usize, u64> = HashMap::new();
+    let mut model = VisitModel::new(processes, seed);
     let (mut visits, mut stats) = (0u64, 0u64);
     let mut visit_transitions = [0u64; 3];
     for key in draws {
         let count = counts.entry(key).or_insert(0);
         *count += 1;
-        let write = VisitWrite::of(*count);
+        let write = model.increment(key, *count);
         visits += write.units();
         visit_transitions[write as usize] += 1;
         stats += stats_units(*count);
@@ -103,6 +142,7 @@ pub fn simulate(keys: Keys, increments: u64, seed: u64) -> Amortized {
     let per = |units: u64| units as f64 / increments as f64;
     Amortized {
         keys,
+        processes,
         distinct: counts.len(),
         visits_per_increment: per(visits),
         stats_per_increment: per(stats),
@@ -154,10 +194,14 @@ pub const WORKLOADS: &[Keys] = &[
     Keys::Uniform { n: 1_000_000 },
 ];
 
+/// How many processes serve the visit increments in the README's runs: one, and as many as a
+/// busy Lambda function keeps warm (each starts with no floor).
+pub const PROCESSES: &[usize] = &[1, 100];
+
 /// The README table of every workload's figures.
 pub fn table(results: &[Amortized]) -> String {
     let mut out = String::from(
-        "| keys drawn | distinct keys | visits WRU / increment | (ADD, enter rank, move rank) | stats WRU / increment | floor of any exact, page-bounded ranking |\n|---|---:|---:|---|---:|---:|\n",
+        "| keys drawn | processes | distinct keys | visits WRU / increment | (ADD, enter rank, move rank) | stats WRU / increment | floor of any exact, page-bounded ranking |\n|---|---:|---:|---:|---|---:|---:|\n",
     );
     for r in results {
         let keys = match r.keys {
@@ -166,8 +210,8 @@ pub fn table(results: &[Amortized]) -> String {
         };
         let [add, enter, moved] = r.visit_transitions;
         out.push_str(&format!(
-            "| {keys} | {} | {:.3} | ({add}, {enter}, {moved}) | {:.3} | {:.3} |\n",
-            r.distinct, r.visits_per_increment, r.stats_per_increment, r.exact_floor
+            "| {keys} | {} | {} | {:.3} | ({add}, {enter}, {moved}) | {:.3} | {:.3} |\n",
+            r.processes, r.distinct, r.visits_per_increment, r.stats_per_increment, r.exact_floor
         ));
     }
     out
@@ -179,12 +223,26 @@ mod tests {
 
     #[test]
     fn visit_transitions_follow_the_rank_steps() {
-        let writes: Vec<VisitWrite> = (1..=9).map(VisitWrite::of).collect();
+        let mut model = VisitModel::new(1, 7);
+        let writes: Vec<VisitWrite> = (1..=9).map(|count| model.increment(0, count)).collect();
         use VisitWrite::*;
         assert_eq!(
             writes,
             [Add, EnterRank, Add, Add, Add, Add, Add, MoveRank, Add]
         );
+    }
+
+    #[test]
+    fn an_id_below_the_ten_highest_ranked_counts_writes_the_add_alone_until_it_reaches_them() {
+        let mut model = VisitModel::new(1, 7);
+        for key in 0..10 {
+            for count in 1..=8 {
+                model.increment(key, count);
+            }
+        }
+        let writes: Vec<VisitWrite> = (1..=8).map(|count| model.increment(10, count)).collect();
+        use VisitWrite::*;
+        assert_eq!(writes, [Add, Add, Add, Add, Add, Add, Add, EnterRank]);
     }
 
     #[test]
@@ -202,7 +260,7 @@ mod tests {
 
     #[test]
     fn one_hot_key_costs_about_one_unit_per_increment() {
-        let result = simulate(Keys::Uniform { n: 1 }, 10_000, 7);
+        let result = simulate(Keys::Uniform { n: 1 }, 10_000, 7, 1);
         assert_eq!(result.distinct, 1);
         // 2, 8, 32, 128, 512, 2048, 8192: one entry and six moves.
         assert_eq!(result.visit_transitions, [10_000 - 7, 1, 6]);

@@ -231,7 +231,11 @@ async fn main() {
         Some("counters") => {
             let results: Vec<_> = counters::WORKLOADS
                 .iter()
-                .map(|&keys| counters::simulate(keys, counters::INCREMENTS, 14))
+                .flat_map(|&keys| {
+                    counters::PROCESSES.iter().map(move |&processes| {
+                        counters::simulate(keys, counters::INCREMENTS, 14, processes)
+                    })
+                })
                 .collect();
             print!("{}", counters::table(&results));
             return;
