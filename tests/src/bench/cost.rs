@@ -48,7 +48,7 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
         function: "visits-form",
         rru: 0.0,
         wru: 3.0,
-        why: "the id's 2nd count (an id of 128 4-byte characters: items and entries under 1 KB), which enters `ByRank`: ADD (1) + `SET rank` (1) + its new `ByRank` entry (1). Any count that crosses no step 2·4^j is the ADD alone (1); the 8th, 32nd, ...: 4 (the entry moves); 1.01 to 1.17 amortized over Zipf keys (`make amortized`)",
+        why: "the id's 2nd count (an id of 128 4-byte characters: items and entries under 1 KB), which enters `ByRank`: ADD (1) + `SET rank` (1) + its new `ByRank` entry (1). Any count that crosses no step 2·4^j is the ADD alone (1); the 8th, 32nd, ...: 4 (the entry moves); once ten ranked ids are counted more, the ADD alone (the entry floor); 1.000 to 1.051 amortized over Zipf and uniform keys (`make amortized`)",
     },
     RouteCost {
         function: "visits-increment",
