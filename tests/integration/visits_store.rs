@@ -177,6 +177,42 @@ async fn dynamodb_increments_cost_what_the_simulation_prices() {
     }
 }
 
+/// The simulation behind `make amortized`, checked whole: 3,000 increments over 300 uniform
+/// keys (counts of about 10, so the entry floor keeps most ids out of `ByRank` after the first
+/// few hundred) sent one by one through the store to the meter cost exactly the write units
+/// the simulation gives the same draws with one process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_a_workload_costs_what_the_simulation_gives_it() {
+    use tally_tests::bench::{counters, workload};
+    const KEYS: u32 = 300;
+    const INCREMENTS: u64 = 3_000;
+    let meter = tally_tests::meter::Meter::start(&tally_tests::dynalite_endpoint()).await;
+    let state = tally_tests::DynamoTables::create_at(meter.endpoint())
+        .await
+        .state();
+    meter.take();
+    for key in workload::uniform(KEYS as usize, INCREMENTS as usize, 3) {
+        state
+            .visits
+            .increment(&id(&key.to_string()))
+            .await
+            .expect("inc");
+    }
+    let measured = meter.take().wru;
+    let simulated = counters::simulate(counters::Keys::Uniform { n: KEYS }, INCREMENTS, 3, 1);
+    let simulated_units = simulated.visits_per_increment * INCREMENTS as f64;
+    assert!(
+        (measured - simulated_units).abs() < 1e-6,
+        "measured {measured}, simulated {simulated_units} ({:?})",
+        simulated.visit_transitions
+    );
+    let [_, entered, _] = simulated.visit_transitions;
+    assert!(
+        entered < u64::from(KEYS) / 2,
+        "the floor kept most ids out: {entered} entered"
+    );
+}
+
 /// A rank raise that never landed (the second write failed) is made good by the id's next
 /// increment, which sees the stored rank behind its count; until then the top list ranks the
 /// id by its previous step.
