@@ -56,6 +56,10 @@ where
     loop {
         match listener.accept().await {
             Ok((stream, source)) => {
+                // Answers go out as they are written, not held for the client's delayed ACK.
+                if let Err(err) = stream.set_nodelay(true) {
+                    tracing::debug!(error = %err, "TCP_NODELAY not set");
+                }
                 tokio::spawn(serve_one(stream, source));
             }
             Err(err) => {

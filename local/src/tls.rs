@@ -125,11 +125,15 @@ pub async fn terminate(ca: &TestCa, upstream: String) -> Result<String, TlsError
         while let Ok((stream, _)) = listener.accept().await {
             let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
             tokio::spawn(async move {
+                // As DynamoDB's endpoints do: no Nagle delay on either side of the relay, or the
+                // session tickets written after the handshake hold the first answer for ~40 ms.
+                let _ = stream.set_nodelay(true);
                 let Ok(mut tls) = acceptor.accept(stream).await else {
                     return;
                 };
                 match TcpStream::connect(&upstream).await {
                     Ok(mut plain) => {
+                        let _ = plain.set_nodelay(true);
                         let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
                     }
                     Err(err) => tracing::warn!(error = %err, upstream, "DynamoDB unreachable"),

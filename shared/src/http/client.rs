@@ -43,11 +43,16 @@ impl Client {
             .with_native_roots()
             .map_err(|err| format!("no root certificates: {err}"))?
             .with_no_client_auth();
+        // TCP_NODELAY, as the SDK's own client sets it: with Nagle's algorithm, the request
+        // written right after the TLS handshake can wait for the peer's delayed ACK (~40 ms).
+        let mut tcp = HttpConnector::new();
+        tcp.set_nodelay(true);
+        tcp.enforce_http(false);
         let connector = HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
-            .build();
+            .wrap_connector(tcp);
         Ok(Client {
             pool: Pool::builder(TokioExecutor::new()).build(connector),
         })
