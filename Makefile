@@ -76,7 +76,8 @@ cost: .venv/.installed
 	scripts/with-dynamodb.sh target/debug/bench cost
 
 ## Write units per increment of the visit and path counters, amortized over a million
-## simulated increments on Zipf and uniform keys (tests/src/bench/counters.rs; a few seconds).
+## simulated increments on Zipf and uniform keys, served by 1 and by 100 processes
+## (tests/src/bench/counters.rs; about 15 seconds in debug).
 amortized:
 	cargo run -q -p tally-tests --bin bench -- counters
 
