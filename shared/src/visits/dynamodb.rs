@@ -80,7 +80,7 @@ impl VisitStore for DynamoVisits {
         let stored: Option<u64> = optional_number(&item, "rank")?;
         let floor = self.seen().floor();
         let ranked = match rank_to_set(count, stored, floor) {
-            Some(rank) => self.raise_rank(id.as_str(), rank).await,
+            Some(rank) => self.raise_rank(id.as_str(), rank).await || stored.is_some(),
             None => stored.is_some(),
         };
         if ranked {
