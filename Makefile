@@ -1,5 +1,5 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run run-lambda test exactness amortized amortized-people logs-mix bench bench-warm cost check-template lambda-build lint fmt nextest smoke lambda-test
+.PHONY: run run-lambda test exactness amortized amortized-people logs-mix bench bench-warm bench-cold-share cost check-template lambda-build lint fmt nextest smoke lambda-test
 
 # Python tools live in three virtualenvs because their pins conflict.
 define venv
@@ -68,6 +68,13 @@ bench-warm:
 	cargo build --profile local -p tally-local --bin tally-local
 	cargo build --release -p tally-tests --bin bench
 	target/release/bench warm
+
+## Cold starts under Lambda's CPU share at 128 MB (a cgroup CPU quota: Linux, writable cgroup,
+## for example as root; not in CI). MEMORY=512 for another MemorySize.
+bench-cold-share: .venv/.installed
+	cargo build --release -p tally-functions --bins
+	cargo build --release -p tally-tests --bin bench
+	scripts/cold-cpu-share.sh $(or $(MEMORY),128)
 
 ## The cost table alone (debug build is enough: units do not depend on speed): every route's
 ## request through the meter on small and realistic data; rewrites the README's cost section.
