@@ -214,8 +214,8 @@ async fn dynamodb_a_workload_costs_what_the_simulation_gives_it() {
 }
 
 /// A rank raise that never landed (the second write failed) is made good by the id's next
-/// increment, which sees the stored rank behind its count; until then the top list ranks the
-/// id by its previous step.
+/// increment, which sees the stored rank behind its count (one id: no entry floor); until then
+/// the top list ranks the id by its previous step.
 #[tokio::test]
 async fn dynamodb_a_lost_rank_raise_is_made_good_by_the_next_increment() {
     use aws_sdk_dynamodb::types::AttributeValue::{N, S};

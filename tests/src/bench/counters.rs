@@ -10,6 +10,7 @@
 use super::workload::zipf;
 use std::collections::HashMap;
 use tally::visits::floor::{rank_to_set, RankedSeen};
+use tally::visits::rank::rank;
 use tally::visits::TOP_VISITORS;
 
 /// Increments per simulated workload.
@@ -276,6 +277,35 @@ mod tests {
             "{floor}"
         );
         assert_eq!(exact_ranking_floor([7, 9].into_iter(), 16), 1.0);
+    }
+
+    /// The entry floor's promise (`docs/visits.md`, "The entry floor"): whatever process served
+    /// each increment, every key counted at least the tenth highest count holds its current
+    /// rank, so the top list's cut finds it. Checked every 100 increments, on Zipf and uniform
+    /// keys, over one process and over 100 that each start with no floor.
+    #[test]
+    fn every_key_counted_at_least_the_tenth_count_holds_its_current_rank() {
+        for (exponent, processes) in [(1.0, 1), (0.0, 1), (1.0, 100), (0.0, 100)] {
+            let mut model = VisitModel::new(processes, 5);
+            let mut counts: HashMap<usize, u64> = HashMap::new();
+            for (i, key) in zipf(500, exponent, 30_000, 9).into_iter().enumerate() {
+                let count = counts.entry(key).or_insert(0);
+                *count += 1;
+                model.increment(key, *count);
+                if i % 100 != 99 {
+                    continue;
+                }
+                let mut highest: Vec<u64> = counts.values().copied().collect();
+                highest.sort_unstable_by(|a, b| b.cmp(a));
+                let tenth = highest.get(TOP_VISITORS - 1).copied().unwrap_or(0);
+                for (key, &count) in &counts {
+                    if count >= tenth {
+                        let stored = model.ranks.get(key).copied();
+                        assert_eq!(stored, rank(count), "key {key} at {count}, increment {i}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
