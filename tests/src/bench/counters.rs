@@ -10,7 +10,6 @@
 use super::workload::zipf;
 use std::collections::HashMap;
 use tally::visits::floor::{rank_to_set, RankedSeen};
-use tally::visits::rank::rank;
 use tally::visits::TOP_VISITORS;
 
 /// Increments per simulated workload.
@@ -241,6 +240,7 @@ pub fn table(results: &[Amortized]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tally::visits::rank::rank;
 
     #[test]
     fn visit_transitions_follow_the_rank_steps() {
