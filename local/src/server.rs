@@ -11,6 +11,7 @@ use lambda_http::{Body, RequestExt};
 use percent_encoding::percent_decode_str;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tally::deadline::DEFAULT_TIMEOUT;
@@ -162,5 +163,36 @@ pub async fn route(state: Arc<AppState>, event: Request) -> Response {
         Err(err) => return error(&err),
     };
     let time_left = timeout_of(function).unwrap_or(DEFAULT_TIMEOUT);
-    invoke(handle, state, event.with_path_parameters(params), time_left).await
+    isolated(invoke(
+        handle,
+        state,
+        event.with_path_parameters(params),
+        time_left,
+    ))
+    .await
+}
+
+/// Runs one request's handling on its own task, so that a panic in it (the `local` profile
+/// unwinds: Cargo.toml) ends that request with a logged 500, never its connection or the
+/// process.
+async fn isolated(answer: impl Future<Output = Response> + Send + 'static) -> Response {
+    match tokio::spawn(answer).await {
+        Ok(resp) => resp,
+        Err(err) => error(&ApiError::Internal(format!(
+            "the handler did not finish: {err}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_and_the_server_goes_on() {
+        let resp = isolated(async { panic!("a bug") }).await;
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let ok = isolated(async { text(StatusCode::OK, "pong".into()) }).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
 }

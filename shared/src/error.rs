@@ -48,6 +48,9 @@ pub enum ApiError {
     GatewayTimeout(String),
     #[error("{}", store_message(.0))]
     Store(#[from] StoreError),
+    /// A bug (a handler panicked): a 500 whose cause is logged, never shown.
+    #[error("internal error: it was logged")]
+    Internal(String),
 }
 
 /// What the client is told of a store failure (the cause is logged, never shown).
@@ -78,7 +81,7 @@ impl ApiError {
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Store(err) if err.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod html;
 pub mod http;
 pub mod logs;
 pub mod metrics;
+pub mod nesting;
 pub mod people;
 pub mod state;
 pub mod stats;

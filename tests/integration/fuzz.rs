@@ -1,7 +1,8 @@
 //! Request parsing never panics and never answers a 5xx: random methods, paths, query strings,
-//! content types and bodies aimed at every route, routed in-process through the local API on
-//! the embedded store; every error is the JSON envelope. A run takes a few seconds; its seed is
-//! printed, `TALLY_FUZZ_SEED` replays it and `TALLY_FUZZ_CASES` sizes it.
+//! content types and bodies (JSON up to 100,000 levels deep among them) aimed at every route,
+//! routed in-process through the local API on the embedded store; every error is the JSON
+//! envelope. A run takes a few seconds; its seed is printed, `TALLY_FUZZ_SEED` replays it and
+//! `TALLY_FUZZ_CASES` sizes it.
 
 use fastrand::Rng;
 use lambda_http::http::request::Parts;
@@ -139,8 +140,35 @@ fn random_json(rng: &mut Rng, depth: u8) -> Value {
     }
 }
 
+/// A JSON value nesting `levels` levels of objects or arrays, as text (a `Value` this deep
+/// would overflow the stack when dropped).
+fn deep_json(rng: &mut Rng, levels: usize) -> String {
+    let (open, close) = if rng.bool() {
+        ("{\"a\":", "}")
+    } else {
+        ("[", "]")
+    };
+    format!("{}1{}", open.repeat(levels), close.repeat(levels))
+}
+
+/// A body with a value 1 to 100,000 levels deep where a route reads a field or properties.
+fn deep_body(rng: &mut Rng) -> Vec<u8> {
+    let levels = rng.choice([1, 31, 32, 33, 200, 100_000]).unwrap_or(1);
+    let deep = deep_json(rng, levels);
+    let field = rng.choice(FIELDS).copied().unwrap_or("Last");
+    match rng.u8(0..3) {
+        0 => format!(r#"{{"{field}":{deep}}}"#),
+        1 => format!(
+            r#"{{"userId":"u","sessionId":"s","actions":[{{"time":"2024-01-01T00:00:00Z","type":"T","properties":{{"p":{deep}}}}}]}}"#
+        ),
+        _ => deep,
+    }
+    .into_bytes()
+}
+
 fn random_body(rng: &mut Rng) -> Vec<u8> {
-    match rng.u8(0..8) {
+    match rng.u8(0..9) {
+        8 => deep_body(rng),
         0 => Vec::new(),
         1 => random_string(rng).into_bytes(),
         2 => (0..rng.usize(1..64)).map(|_| rng.u8(..)).collect(),

@@ -53,6 +53,7 @@ mod logs;
 mod logs_mix;
 mod logs_store;
 mod meter;
+mod nesting;
 mod odd_events;
 mod people;
 mod people_store;

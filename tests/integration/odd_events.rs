@@ -121,9 +121,9 @@ const CASES: &[Case] = &[
     ),
 ];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn odd_events_get_json_answers_and_the_function_lives_on() {
-    let launch = Launch {
+/// The fallback function's launch: no store reachable (it needs none).
+fn fallback_launch() -> Launch {
+    Launch {
         name: FALLBACK_FUNCTION.into(),
         binary: bin_dir().join(FALLBACK_FUNCTION),
         memory_mib: 128,
@@ -133,7 +133,12 @@ async fn odd_events_get_json_answers_and_the_function_lives_on() {
             ("DYNAMODB_ENDPOINT".into(), "http://127.0.0.1:9".into()),
         ],
         output: Output::Capture,
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_events_get_json_answers_and_the_function_lives_on() {
+    let launch = fallback_launch();
     let container = Container::start(&launch).await.expect("function starts");
     let base: Value = serde_json::from_str(&read(FALLBACK_FUNCTION)).expect("event");
     let good: Case = ("the unchanged event", |_| {}, true);
@@ -163,5 +168,46 @@ async fn odd_events_get_json_answers_and_the_function_lives_on() {
         assert_eq!(answer["success"], false, "{name}: {answer}");
         assert!(container.is_alive(), "{name}: the function died");
     }
+    container.stop().await;
+}
+
+/// An event holding a member 100,000 levels deep (objects, arrays; at the top, in a header) is
+/// refused without a crash: the runtime's parser stops at its depth limit and reports an
+/// invocation error, and the function answers the next event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_nested_a_hundred_thousand_levels_is_refused_and_the_function_lives_on() {
+    let launch = fallback_launch();
+    let container = Container::start(&launch).await.expect("function starts");
+    let base = read(FALLBACK_FUNCTION);
+    let levels = 100_000;
+    for (open, close) in [("{\"a\":", "}"), ("[", "]")] {
+        let deep = format!("{}1{}", open.repeat(levels), close.repeat(levels));
+        for event in [
+            base.replacen('{', &format!("{{\"deep\":{deep},"), 1),
+            base.replacen(
+                "\"headers\": {",
+                &format!("\"headers\": {{\"x\":{deep},"),
+                1,
+            ),
+        ] {
+            assert!(event.len() > 2 * levels, "the deep member is in the event");
+            let outcome = container
+                .invoke(request_id(), event.into(), launch.timeout, launch.timeout)
+                .await;
+            match outcome {
+                Some(Outcome::Error(_)) => {}
+                Some(Outcome::Response(body)) => {
+                    let resp: Value = serde_json::from_slice(&body).expect("response JSON");
+                    assert!(resp["statusCode"].as_u64() < Some(500), "{resp}");
+                }
+                other => panic!("{other:?}\n{}", container.stop().await),
+            }
+            assert!(container.is_alive(), "the function died");
+        }
+    }
+    let outcome = container
+        .invoke(request_id(), base.into(), launch.timeout, launch.timeout)
+        .await;
+    assert!(matches!(outcome, Some(Outcome::Response(_))), "{outcome:?}");
     container.stop().await;
 }

@@ -147,8 +147,10 @@ pub fn json_body(req: &Request) -> Result<&[u8], ApiError> {
     }
 }
 
-/// Parses bytes as a JSON object; anything else is a 400 naming the body.
+/// Parses bytes as a JSON object; anything else is a 400 naming the body, or the field whose
+/// value nests too deep (checked first, without recursion).
 pub fn parse_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    crate::nesting::check(bytes, 1)?;
     match serde_json::from_slice(bytes) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::field("body", "must be a JSON object")),

@@ -71,6 +71,10 @@ pub fn error(err: &ApiError) -> Response {
             tracing::error!(error = %cause, "store failure");
             resp
         }
+        ApiError::Internal(cause) => {
+            tracing::error!(error = %cause, "internal error");
+            resp
+        }
         ApiError::MethodNotAllowed { allow, .. } => with_header(resp, ALLOW, allow),
         _ => resp,
     }

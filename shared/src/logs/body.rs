@@ -14,6 +14,9 @@ pub const MAX_ACTIONS: usize = 1000;
 pub const MAX_ID_CHARS: usize = 256;
 pub const MAX_TYPE_CHARS: usize = 64;
 pub const MAX_PROPERTIES_BYTES: usize = 16 * 1024;
+/// How many steps down a body its deepest field sits (`actions[i].properties`): each field's
+/// value may nest `nesting::MAX_LEVELS` levels below it.
+const FIELD_STEPS: usize = 3;
 /// The most DynamoDB write units one `POST /log` may cost (by `LogBatch::write_units`). Every
 /// request within the contract's field limits and with small properties fits (1,000 actions
 /// of 1,000 types with 256-character ids: 5,901); index entries leave large properties out
@@ -46,8 +49,10 @@ type Members<'a> = BTreeMap<String, &'a RawValue>;
 
 impl LogBatch {
     /// Validates a whole JSON body; the error names the first failing place (`actions[2].time`).
-    /// It is read as raw text, so `properties` keep every number exactly as sent.
+    /// It is read as raw text, so `properties` keep every number exactly as sent. Its depth is
+    /// checked first: `canonical` recurses once per level.
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        crate::nesting::check(body, FIELD_STEPS)?;
         let raw: &RawValue = serde_json::from_slice(body)
             .map_err(|err| ApiError::field("body", format!("is not valid JSON ({err})")))?;
         let members: Members = serde_json::from_str(raw.get())

@@ -8,14 +8,24 @@ use std::collections::BTreeMap;
 
 /// The canonical text of valid JSON: object keys sorted (of duplicate keys the last wins, as
 /// when parsing into a map), no whitespace, strings escaped as serde_json writes them, and
-/// numbers, `true`, `false` and `null` as sent. Equal JSON gives equal text.
+/// numbers, `true`, `false` and `null` as sent. Equal JSON gives equal text. It recurses once
+/// per level, so it refuses JSON deeper than `MAX_DEPTH` (bodies are checked shallower first,
+/// by `nesting::check`).
 pub fn canonical(raw: &RawValue) -> Result<String, serde_json::Error> {
     let mut out = String::with_capacity(raw.get().len());
-    write(raw.get().trim(), &mut out)?;
+    write(raw.get().trim(), &mut out, 0)?;
     Ok(out)
 }
 
-fn write(text: &str, out: &mut String) -> Result<(), serde_json::Error> {
+/// The most levels `canonical` walks: past every body `nesting::check` lets through.
+const MAX_DEPTH: usize = 128;
+
+fn write(text: &str, out: &mut String, depth: usize) -> Result<(), serde_json::Error> {
+    if depth > MAX_DEPTH {
+        return Err(serde::de::Error::custom(format!(
+            "nests deeper than {MAX_DEPTH} levels"
+        )));
+    }
     match text.as_bytes().first() {
         Some(b'{') => {
             let members: BTreeMap<String, &RawValue> = serde_json::from_str(text)?;
@@ -26,7 +36,7 @@ fn write(text: &str, out: &mut String) -> Result<(), serde_json::Error> {
                 }
                 out.push_str(&serde_json::to_string(key)?);
                 out.push(':');
-                write(value.get().trim(), out)?;
+                write(value.get().trim(), out, depth + 1)?;
             }
             out.push('}');
         }
@@ -37,7 +47,7 @@ fn write(text: &str, out: &mut String) -> Result<(), serde_json::Error> {
                 if i > 0 {
                     out.push(',');
                 }
-                write(item.get().trim(), out)?;
+                write(item.get().trim(), out, depth + 1)?;
             }
             out.push(']');
         }
@@ -95,6 +105,17 @@ mod tests {
             r#"{"aA":"é/","z":[1,{"x":true,"y":null}]}"#
         );
         assert_eq!(canon(r#"{"k": 1, "k": 2}"#), r#"{"k":2}"#);
+    }
+
+    #[test]
+    fn json_deeper_than_the_walk_allows_is_an_error_not_a_crash() {
+        let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        let raw: &RawValue = serde_json::from_str(&deep).expect("raw JSON has no depth limit");
+        let err = canonical(raw).expect_err("too deep");
+        assert!(
+            err.to_string().contains("nests deeper than 128 levels"),
+            "{err}"
+        );
     }
 
     #[test]
