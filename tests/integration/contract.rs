@@ -149,8 +149,19 @@ fn read_only_functions_hold_no_write_permission() {
     }
 }
 
+/// The contract's routes that an open issue has still to build: each is not served yet (the
+/// test below fails once it is, so that it leaves this list when it lands).
+const NOT_BUILT_YET: &[(&str, &str, &str)] = &[
+    ("GET", "/counters/{id}/series", "issue 26"),
+    ("GET", "/statistics/series", "issue 26"),
+    ("GET", "/statistics/breakdown", "issue 26"),
+    ("GET", "/stats/series", "issue 26"),
+    ("GET", "/log/series", "issue 26"),
+];
+
 /// Every route in the contract (`../shared/API.md`, beside the repository) is in the route
-/// table, and so (by the tests above and in `events.rs`) deployed, documented and given an event.
+/// table, and so (by the tests above and in `events.rs`) deployed, documented and given an
+/// event; but those of `NOT_BUILT_YET`, which must not be served yet.
 #[test]
 fn every_route_of_the_contract_is_served() {
     let contract = repo_file("../shared/API.md");
@@ -173,10 +184,14 @@ fn every_route_of_the_contract_is_served() {
             path
         };
         found += 1;
-        assert!(
-            served.contains(&(method.to_string(), shape(path))),
-            "{method} {path} is not served"
-        );
+        let is_served = served.contains(&(method.to_string(), shape(path)));
+        match NOT_BUILT_YET.iter().find(|(m, p, _)| *m == method && *p == path) {
+            Some((_, _, issue)) => assert!(
+                !is_served,
+                "{method} {path} is served: take it off NOT_BUILT_YET ({issue})"
+            ),
+            None => assert!(is_served, "{method} {path} is not served"),
+        }
     }
     assert!(found >= 20, "only {found} routes read from the contract");
 }
