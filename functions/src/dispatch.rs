@@ -1,26 +1,14 @@
-//! The handler type every binary and the local API share, and finding a function's handler by
+//! Calling a handler as every binary and the local API do, and finding a function's handler by
 //! its binary name (for the tests that replay `events/` and the benchmark).
 
+use crate::handler::BoxedHandler;
 use crate::routes::{FALLBACK_FUNCTION, HANDLERS, ROUTES};
 use crate::{fallback, AppState, HandlerResult, Request};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use tally::http::request::screen;
 
-pub type BoxedHandler =
-    fn(Arc<AppState>, Request) -> Pin<Box<dyn Future<Output = HandlerResult> + Send>>;
-
-/// Wraps an `async fn(Arc<AppState>, Request) -> HandlerResult` as a `BoxedHandler`.
-#[macro_export]
-macro_rules! boxed {
-    ($handler:path) => {
-        |state, req| Box::pin($handler(state, req))
-    };
-}
-
 /// What answers a request that matches no route: API Gateway's `$default` route.
-pub const FALLBACK_HANDLER: BoxedHandler = boxed!(fallback::handle);
+pub const FALLBACK_HANDLER: BoxedHandler = crate::boxed!(fallback::handle);
 
 /// Runs `handler` on a request that passed `screen` (what every route may read is readable);
 /// the local API and every Lambda binary call handlers through this.

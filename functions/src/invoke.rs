@@ -3,7 +3,8 @@
 //! enforce it, not a server in front), the request deadline, and the one mapping of errors.
 //! Limits: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
 
-use crate::dispatch::{call, BoxedHandler};
+use crate::dispatch::call;
+use crate::handler::BoxedHandler;
 use crate::{AppState, Request};
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,8 +4,8 @@
 //! The event is received as JSON and made safe (`event`) before `lambda_http` converts it, so
 //! no event can crash the process: what cannot be repaired is answered with the JSON 400.
 
-use crate::dispatch::BoxedHandler;
 use crate::event;
+use crate::handler::BoxedHandler;
 use crate::invoke::{invoke, time_left};
 use crate::{AppState, Request};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
@@ -15,12 +15,19 @@ use serde::{Serialize, Serializer};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
-use tally::config::Config;
+use tally::config::{Config, SettingError};
 use tally::deadline::DEFAULT_TIMEOUT;
 use tally::http::response::{error, Response};
 
 /// The CloudWatch namespace of every Tally metric.
 pub const NAMESPACE: &str = "Tally";
+
+/// Ends Init on a setting that cannot be used, with one log line naming it: the process exits,
+/// and Lambda reports the failed Init (`Runtime.ExitError`) rather than serving on a guess.
+fn refuse_to_start(err: &SettingError) -> ! {
+    tracing::error!("{err}");
+    std::process::exit(1)
+}
 
 /// Runs `handler` as this process's Lambda function. It takes a boxed handler rather than a
 /// generic one so that the runtime stack is compiled once, in this library, and each binary
@@ -32,10 +39,12 @@ pub fn run(handler: BoxedHandler) -> Result<(), Error> {
         .enable_all()
         .build()?
         .block_on(async move {
-            // Read twice: first for the log settings, then with the logs on, so that an
-            // unusable setting is logged.
-            crate::logging::init(&Config::from_env());
             let config = Config::from_env();
+            crate::logging::init(config.as_ref().unwrap_or(&Config::default()));
+            let config = match config {
+                Ok(config) => config,
+                Err(err) => refuse_to_start(&err),
+            };
             let metrics = metrics_cloudwatch_embedded::Builder::new()
                 .cloudwatch_namespace(NAMESPACE)
                 .with_dimension("Function", config.function_name.clone())

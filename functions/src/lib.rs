@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod dispatch;
 pub mod event;
 pub mod fallback;
+pub mod handler;
 pub mod invoke;
 pub mod lambda;
 pub mod logging;

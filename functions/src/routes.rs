@@ -3,7 +3,7 @@
 //! `HANDLERS` (read by the local API and the event tests) both come from that one list.
 //! Matching a request follows HTTP API semantics (`{name}` is one segment, `{name+}` the rest).
 
-use crate::dispatch::BoxedHandler;
+use crate::handler::BoxedHandler;
 use std::collections::HashMap;
 use tally::http::request::percent_decoded;
 use tally::ApiError;

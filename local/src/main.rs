@@ -26,7 +26,13 @@ async fn main() -> ExitCode {
             return import_into_account(target, file).await;
         }
     }
-    let mut config = Config::from_env();
+    let mut config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::from(2);
+        }
+    };
     if let Err(err) = tally_local::stores::keep_cursor_key(&mut config) {
         tracing::error!(error = %err, "could not read or make the cursor key in TALLY_DATA_DIR");
         return ExitCode::FAILURE;

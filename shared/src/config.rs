@@ -1,5 +1,7 @@
 //! Every setting Tally reads from the environment, declared once with its default and meaning,
 //! read once at start (`Config::from_env`) and handed to the state; never read in a handler.
+//! A setting that is present but invalid stops the process at start (`SettingError`): a value
+//! that "may grow, never shrink" must not quietly become its default.
 //!
 //! Adding a setting is one entry in `settings!` below (and its row in the README's table,
 //! which a test holds to `names()`).
@@ -13,6 +15,15 @@ use std::str::FromStr;
 pub struct Setting {
     pub name: &'static str,
     pub meaning: &'static str,
+}
+
+/// A setting that is set but cannot be used: its variable, its value and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}={value:?} is not allowed: {allowed}")]
+pub struct SettingError {
+    pub name: &'static str,
+    pub value: String,
+    pub allowed: String,
 }
 
 /// Declares `Config`'s fields, each with its variable and how its raw value becomes the field
@@ -39,14 +50,15 @@ macro_rules! settings {
         }),*];
 
         impl Config {
-            /// The settings, given each variable's value (`None`: unset).
-            pub fn read(get: &dyn Fn(&str) -> Option<String>) -> Self {
-                Config {
-                    $($field: ($parse)($name, get($name)),)*
+            /// The settings, given each variable's value (`None`: unset); the first one set
+            /// to a value it cannot take is the error.
+            pub fn read(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
+                Ok(Config {
+                    $($field: ($parse)($name, get($name))?,)*
                     tables: TableNames::resolve(|spec| {
                         get(spec.env).unwrap_or_else(|| spec.logical_id.to_string())
                     }),
-                }
+                })
             }
         }
     };
@@ -56,14 +68,14 @@ settings! {
     /// The local API's listen address (the port `sam local start-api` uses).
     addr: String = "TALLY_ADDR", text("127.0.0.1:3000");
     /// The directory of the local API's embedded store (one SQLite file, WAL mode).
-    data_dir: PathBuf = "TALLY_DATA_DIR", |name, raw| PathBuf::from(text(".tally")(name, raw));
+    data_dir: PathBuf = "TALLY_DATA_DIR", |name, raw| text(".tally")(name, raw).map(PathBuf::from);
     /// A DynamoDB-protocol endpoint to use instead of AWS (the local API then uses DynamoDB
     /// instead of its embedded store, creating missing tables from `template.yaml`). Unset
     /// or blank: AWS (Lambda), the embedded store (local API).
     dynamodb_endpoint: Option<String> = "DYNAMODB_ENDPOINT", optional;
     /// How many items each SDK version's ad counter is spread over (1 to 100, default 8). It
     /// may grow, never shrink: a read sums only the shards below the current count.
-    ad_shards: u32 = "SDK_COUNTER_SHARDS", number(8, 1..=crate::ads::dynamodb::MAX_SHARDS);
+    ad_shards: u32 = "SDK_COUNTER_SHARDS", number(8, 1..=crate::ads::MAX_SHARDS);
     /// The ad server `/ad` fetches VAST XML from (default: the original service's).
     vast_url: String = "VAST_URL", text(crate::ads::upstream::DEFAULT_URL);
     /// How long `/ad` waits for the ad server, in milliseconds (1 to 60000, default 3000).
@@ -105,14 +117,18 @@ settings! {
 
 impl Config {
     /// The settings of this process's environment.
-    pub fn from_env() -> Self {
+    pub fn from_env() -> Result<Self, SettingError> {
         Config::read(&|name| std::env::var(name).ok())
     }
 }
 
 impl Default for Config {
+    /// Every default; each is valid (`every_default_is_valid`).
     fn default() -> Self {
-        Config::read(&|_| None)
+        match Config::read(&|_| None) {
+            Ok(config) => config,
+            Err(err) => unreachable!("a default setting is invalid: {err}"),
+        }
     }
 }
 
@@ -125,32 +141,44 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 }
 
 /// The value as given, or `default` when unset.
-fn text(default: &'static str) -> impl Fn(&str, Option<String>) -> String {
-    move |_, raw| raw.unwrap_or_else(|| default.to_string())
+fn text(default: &'static str) -> impl Fn(&'static str, Option<String>) -> Read<String> {
+    move |_, raw| Ok(raw.unwrap_or_else(|| default.to_string()))
 }
+
+/// What reading one setting gives.
+type Read<T> = Result<T, SettingError>;
 
 /// The value trimmed; unset or blank is `None`.
-fn optional(_name: &str, raw: Option<String>) -> Option<String> {
-    raw.map(|raw| raw.trim().to_string())
-        .filter(|raw| !raw.is_empty())
+fn optional(_name: &'static str, raw: Option<String>) -> Read<Option<String>> {
+    Ok(raw
+        .map(|raw| raw.trim().to_string())
+        .filter(|raw| !raw.is_empty()))
 }
 
-/// The value parsed as a number in `range`; otherwise `default` (a set but unusable value is
-/// logged, so a typo in the template does not pass silently).
-fn number<T>(default: T, range: RangeInclusive<T>) -> impl Fn(&str, Option<String>) -> T
+/// The value parsed as a whole number in `range` (spaces around it allowed), `default` when
+/// unset; anything else set is refused, blank included.
+fn number<T>(
+    default: T,
+    range: RangeInclusive<T>,
+) -> impl Fn(&'static str, Option<String>) -> Read<T>
 where
-    T: FromStr + PartialOrd + Copy + std::fmt::Debug,
+    T: FromStr + PartialOrd + Copy + std::fmt::Display,
 {
     move |name, raw| {
         let Some(raw) = raw else {
-            return default;
+            return Ok(default);
         };
         match raw.trim().parse::<T>() {
-            Ok(value) if range.contains(&value) => value,
-            _ => {
-                tracing::warn!(name, raw, ?default, "unusable setting; using the default");
-                default
-            }
+            Ok(value) if range.contains(&value) => Ok(value),
+            _ => Err(SettingError {
+                name,
+                value: raw,
+                allowed: format!(
+                    "a whole number from {} to {} (unset: {default})",
+                    range.start(),
+                    range.end()
+                ),
+            }),
         }
     }
 }
@@ -232,6 +260,10 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn with(vars: &[(&str, &str)]) -> Config {
+        read(vars).expect("valid settings")
+    }
+
+    fn read(vars: &[(&str, &str)]) -> Result<Config, SettingError> {
         let vars: Vec<(String, String)> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -240,13 +272,28 @@ mod tests {
     }
 
     #[test]
-    fn numbers_out_of_range_or_unparsable_fall_back_to_the_default() {
+    fn every_default_is_valid() {
+        assert!(Config::read(&|_| None).is_ok());
         assert_eq!(Config::default().ad_shards, 8);
-        for bad in ["0", "101", "x", ""] {
-            assert_eq!(with(&[("SDK_COUNTER_SHARDS", bad)]).ad_shards, 8, "{bad}");
+    }
+
+    #[test]
+    fn numbers_out_of_range_or_unparsable_are_refused_naming_variable_value_and_range() {
+        for bad in ["0", "101", "abc", "", "8.5"] {
+            let err = read(&[("SDK_COUNTER_SHARDS", bad)]).err().expect(bad);
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "SDK_COUNTER_SHARDS={bad:?} is not allowed: a whole number from 1 to 100 \
+                     (unset: 8)"
+                )
+            );
         }
         assert_eq!(with(&[("SDK_COUNTER_SHARDS", " 16 ")]).ad_shards, 16);
-        assert_eq!(with(&[("VAST_TIMEOUT_MS", "60001")]).vast_timeout_ms, 3000);
+        let err = read(&[("VAST_TIMEOUT_MS", "60001")])
+            .err()
+            .expect("refused");
+        assert_eq!(err.name, "VAST_TIMEOUT_MS");
     }
 
     #[test]

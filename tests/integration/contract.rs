@@ -185,7 +185,10 @@ fn every_route_of_the_contract_is_served() {
         };
         found += 1;
         let is_served = served.contains(&(method.to_string(), shape(path)));
-        match NOT_BUILT_YET.iter().find(|(m, p, _)| *m == method && *p == path) {
+        match NOT_BUILT_YET
+            .iter()
+            .find(|(m, p, _)| *m == method && *p == path)
+        {
             Some((_, _, issue)) => assert!(
                 !is_served,
                 "{method} {path} is served: take it off NOT_BUILT_YET ({issue})"

@@ -58,6 +58,7 @@ mod odd_events;
 mod people;
 mod people_store;
 mod routing;
+mod settings;
 mod smoke;
 mod stats;
 mod stats_store;

@@ -11,6 +11,7 @@
 //! (sort key `pk`): the directory of SDK versions. Its keys never change after an item's first
 //! write, so only that first write costs an index write.
 
+use super::counter_keys::{sdk_key, user_key, MAX_SHARDS};
 use super::{AdParams, AdStore, Counts, Event, Namespace, StatsKey};
 use crate::store::dynamodb::{
     batch_get, n, optional_number, query_up_to, s, string, write_once, Client, Item,
@@ -19,23 +20,12 @@ use crate::StoreError;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
-/// One BatchGetItem reads at most 100 keys.
-pub const MAX_SHARDS: u32 = 100;
-
 const KEY: &str = "pk";
 const BY_SDK: &str = "BySdk";
 /// The `BySdk` partition every SDK shard item is in.
 const DIRECTORY: &str = "sdk";
 const AD_REQUESTS: &str = "ad_requests";
 const IMPRESSIONS: &str = "impressions";
-
-pub(crate) fn user_key(username: &str) -> String {
-    format!("{}#{username}", Namespace::User.as_str())
-}
-
-pub(crate) fn sdk_key(version: &str, shard: u32) -> String {
-    format!("{}#{version}#{shard}", Namespace::Sdk.as_str())
-}
 
 /// The version an SDK shard item's key names (`sdk#<version>#<k>`).
 fn version_of(key: &str) -> Option<&str> {

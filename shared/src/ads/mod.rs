@@ -1,12 +1,14 @@
 //! Ad statistics (contract section C): counters of ad requests and impressions per user and per
 //! SDK version, in separate namespaces, the store trait behind them and the domain steps.
 
+pub(crate) mod counter_keys;
 pub(crate) mod dynamodb;
 pub mod params;
 #[cfg(feature = "embedded")]
 pub(crate) mod sqlite;
 pub mod upstream;
 
+pub use counter_keys::MAX_SHARDS;
 pub use params::{AdParams, StatsKey};
 pub use upstream::AdServer;
 

@@ -1,7 +1,7 @@
 //! The query parameters of `/ad`, `/impression` and `/statistics`, checked before anything is
 //! counted or fetched. The missing-parameter messages are the original's, byte for byte.
 
-use super::dynamodb::{sdk_key, user_key, MAX_SHARDS};
+use super::counter_keys::{sdk_key, user_key, MAX_SHARDS};
 use super::Namespace;
 use crate::store::keys::{self, KeyPart};
 use crate::ApiError;
