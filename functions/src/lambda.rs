@@ -22,9 +22,11 @@ use tally::http::response::{error, Response};
 /// The CloudWatch namespace of every Tally metric.
 pub const NAMESPACE: &str = "Tally";
 
-/// Ends Init on a setting that cannot be used, with one log line naming it: the process exits,
-/// and Lambda reports the failed Init (`Runtime.ExitError`) rather than serving on a guess.
+/// Ends Init on a setting that cannot be used, with one log line naming it (logs set up from
+/// the defaults): the process exits, and Lambda reports the failed Init (`Runtime.ExitError`)
+/// rather than serving on a guess.
 fn refuse_to_start(err: &SettingError) -> ! {
+    crate::logging::init(&Config::default());
     tracing::error!("{err}");
     std::process::exit(1)
 }
@@ -39,12 +41,11 @@ pub fn run(handler: BoxedHandler) -> Result<(), Error> {
         .enable_all()
         .build()?
         .block_on(async move {
-            let config = Config::from_env();
-            crate::logging::init(config.as_ref().unwrap_or(&Config::default()));
-            let config = match config {
+            let config = match Config::from_env() {
                 Ok(config) => config,
                 Err(err) => refuse_to_start(&err),
             };
+            crate::logging::init(&config);
             let metrics = metrics_cloudwatch_embedded::Builder::new()
                 .cloudwatch_namespace(NAMESPACE)
                 .with_dimension("Function", config.function_name.clone())

@@ -9,10 +9,11 @@ pub const MAX_LEVELS: usize = 32;
 
 /// One step of the path from the top of a document to a value.
 enum Step {
-    /// In an object: the key of the member being read (`None` until its key is read), and
-    /// whether the next string is a key.
+    /// In an object: where the key of the member being read lies in the text, quotes included
+    /// (`None` until a key is read, and in steps deeper than any error names), and whether the
+    /// next string is a key.
     Object {
-        key: Option<String>,
+        key: Option<(usize, usize)>,
         expect_key: bool,
     },
     /// In an array: the index of the element being read.
@@ -30,7 +31,7 @@ pub fn check(text: &[u8], fields: usize) -> Result<(), ApiError> {
     let mut at = 0;
     while at < text.len() {
         match text[at] {
-            b'{' | b'[' if path.len() == limit => return Err(too_deep(&path, fields)),
+            b'{' | b'[' if path.len() == limit => return Err(too_deep(text, &path, fields)),
             b'{' => path.push(Step::Object {
                 key: None,
                 expect_key: true,
@@ -46,9 +47,10 @@ pub fn check(text: &[u8], fields: usize) -> Result<(), ApiError> {
             },
             b'"' => {
                 let end = string_end(text, at + 1);
+                let named = path.len() <= fields;
                 if let Some(Step::Object { key, expect_key }) = path.last_mut() {
-                    if *expect_key {
-                        *key = Some(decoded(&text[at..end.min(text.len())]));
+                    if *expect_key && named {
+                        *key = Some((at, end.min(text.len())));
                     }
                 }
                 at = end;
@@ -88,14 +90,18 @@ fn decoded(quoted: &[u8]) -> String {
     })
 }
 
-fn too_deep(path: &[Step], fields: usize) -> ApiError {
+fn too_deep(text: &[u8], path: &[Step], fields: usize) -> ApiError {
     let mut name = String::new();
     for step in path.iter().take(fields) {
         match step {
-            Step::Object { key: Some(key), .. } if name.is_empty() => name.push_str(key),
-            Step::Object { key: Some(key), .. } => {
-                name.push('.');
-                name.push_str(key);
+            Step::Object {
+                key: Some((from, to)),
+                ..
+            } => {
+                if !name.is_empty() {
+                    name.push('.');
+                }
+                name.push_str(&decoded(&text[*from..*to]));
             }
             Step::Object { key: None, .. } => break,
             Step::Array { index } => name.push_str(&format!("[{index}]")),
