@@ -1,24 +1,25 @@
 //! Calling a handler as every binary and the local API do, and finding a function's handler by
 //! its binary name (for the tests that replay `events/` and the benchmark).
 
-use crate::handler::BoxedHandler;
+use crate::handler::{with_part, Reply, Routed};
 use crate::routes::{FALLBACK_FUNCTION, HANDLERS, ROUTES};
-use crate::{fallback, AppState, HandlerResult, Request};
-use std::sync::Arc;
+use crate::{fallback, HandlerResult, Request};
 use tally::http::request::screen;
+use tally::state::StatsState;
 
 /// What answers a request that matches no route: API Gateway's `$default` route.
-pub const FALLBACK_HANDLER: BoxedHandler = crate::boxed!(fallback::handle);
+pub const FALLBACK_HANDLER: Routed =
+    |all, req| with_part::<StatsState, _>(all, fallback::handle, req);
 
 /// Runs `handler` on a request that passed `screen` (what every route may read is readable);
 /// the local API and every Lambda binary call handlers through this.
-pub async fn call(handler: BoxedHandler, state: Arc<AppState>, req: Request) -> HandlerResult {
+pub async fn call(handler: impl FnOnce(Request) -> Reply, req: Request) -> HandlerResult {
     screen(&req)?;
-    handler(state, req).await
+    handler(req).await
 }
 
 /// The handler of the binary called `function`.
-pub fn handler(function: &str) -> Option<BoxedHandler> {
+pub fn handler(function: &str) -> Option<Routed> {
     if function == FALLBACK_FUNCTION {
         return Some(FALLBACK_HANDLER);
     }

@@ -5,14 +5,15 @@
 //! IAM authorization and the self test must not run for a caller `/test/{n}` would refuse.
 
 use crate::routes::{decode_params, find, Match};
-use crate::{stats, AppState, HandlerResult, Request};
+use crate::{stats, HandlerResult, Request};
 use lambda_http::http::{header::LOCATION, StatusCode};
 use lambda_http::RequestExt;
 use std::sync::Arc;
 use tally::http::response::{json, with_header};
+use tally::state::StatsState;
 use tally::ApiError;
 
-pub async fn handle(state: Arc<AppState>, req: Request) -> HandlerResult {
+pub async fn handle(state: Arc<StatsState>, req: Request) -> HandlerResult {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     match find(&method, &path) {

@@ -4,9 +4,8 @@
 //! Limits: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
 
 use crate::dispatch::call;
-use crate::handler::BoxedHandler;
-use crate::{AppState, Request};
-use std::sync::Arc;
+use crate::handler::Reply;
+use crate::Request;
 use std::time::Duration;
 use tally::deadline::Deadline;
 use tally::http::request::body_bytes;
@@ -17,8 +16,7 @@ use tally::StoreError;
 /// over 1 MiB is 413 before the handler runs, and a handler still running at the deadline is
 /// dropped and answered 503 with `Retry-After`.
 pub async fn invoke(
-    handler: BoxedHandler,
-    state: Arc<AppState>,
+    handler: impl FnOnce(Request) -> Reply,
     mut req: Request,
     time_left: Duration,
 ) -> Response {
@@ -27,7 +25,7 @@ pub async fn invoke(
     }
     let deadline = Deadline::within(time_left);
     req.extensions_mut().insert(deadline);
-    match tokio::time::timeout_at(deadline.instant(), call(handler, state, req)).await {
+    match tokio::time::timeout_at(deadline.instant(), call(handler, req)).await {
         Ok(result) => respond(result),
         Err(_) => {
             let cause = StoreError::Unavailable(format!(

@@ -1,21 +1,20 @@
 //! The Lambda entry point every binary shares: JSON logs carrying the request id, CloudWatch
-//! Embedded Metric Format metrics (cold start, requests, latency), the settings read and the
-//! stores built once, and the handler wrapped so that every error becomes its HTTP response.
+//! Embedded Metric Format metrics (cold start, requests, latency), the function's own settings
+//! read and its state built once during Init (`handler::open`), and the handler wrapped so that every error becomes its HTTP response.
 //! The event is received as JSON and made safe (`event`) before `lambda_http` converts it, so
 //! no event can crash the process: what cannot be repaired is answered with the JSON 400.
 
 use crate::event;
-use crate::handler::BoxedHandler;
+use crate::handler::{Bound, Opening};
 use crate::invoke::{invoke, time_left};
-use crate::{AppState, Request};
+use crate::Request;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::{service_fn, Adapter, Error, LambdaEvent, RequestExt, Service};
 use metrics_cloudwatch_embedded::lambda::service::run as run_service;
 use serde::{Serialize, Serializer};
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Instant;
-use tally::config::{Config, SettingError};
+use tally::config::{env, Logging, SettingError};
 use tally::deadline::DEFAULT_TIMEOUT;
 use tally::http::response::{error, Response};
 
@@ -26,38 +25,42 @@ pub const NAMESPACE: &str = "Tally";
 /// the defaults): the process exits, and Lambda reports the failed Init (`Runtime.ExitError`)
 /// rather than serving on a guess.
 fn refuse_to_start(err: &SettingError) -> ! {
-    crate::logging::init(&Config::default());
+    crate::logging::init(&Logging::default());
     tracing::error!("{err}");
     std::process::exit(1)
 }
 
-/// Runs `handler` as this process's Lambda function. It takes a boxed handler rather than a
-/// generic one so that the runtime stack is compiled once, in this library, and each binary
-/// is only its `main`: the release binaries (one per route) then build in a fraction of the
-/// time. Never inlined, or each binary would instantiate the whole runtime stack again.
+/// Runs the handler `opening` binds to its state as this process's Lambda function. It takes
+/// a boxed handler rather than a generic one so that the runtime stack is compiled once, in
+/// this library, and each binary is only its `main`: the release binaries (one per route) then
+/// build in a fraction of the time. Never inlined, or each binary would instantiate the whole
+/// runtime stack again.
 #[inline(never)]
-pub fn run(handler: BoxedHandler) -> Result<(), Error> {
+pub fn run(opening: Opening) -> Result<(), Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
         .block_on(async move {
-            let config = match Config::from_env() {
-                Ok(config) => config,
+            let logging = match Logging::read(&env) {
+                Ok(logging) => logging,
                 Err(err) => refuse_to_start(&err),
             };
-            crate::logging::init(&config);
+            crate::logging::init(&logging);
             let metrics = metrics_cloudwatch_embedded::Builder::new()
                 .cloudwatch_namespace(NAMESPACE)
-                .with_dimension("Function", config.function_name.clone())
+                .with_dimension("Function", logging.function_name.clone())
                 .lambda_cold_start_metric("ColdStart")
                 .with_lambda_request_id("RequestId")
                 .init()
                 .map_err(|err| format!("metrics: {err}"))?;
             metrics::describe_histogram!("Latency", metrics::Unit::Milliseconds, "handler time");
-            let state = Arc::new(AppState::from_config(&config).await);
+            let handler = match opening.await {
+                Ok(handler) => handler,
+                Err(err) => refuse_to_start(&err),
+            };
             let adapter = Adapter::from(service_fn(move |req: Request| {
-                let state = Arc::clone(&state);
-                async move { Ok::<_, Error>(measured(handled(handler, state, req)).await) }
+                let handler = Bound::clone(&handler);
+                async move { Ok::<_, Error>(measured(handled(handler, req)).await) }
             }));
             run_service(
                 metrics,
@@ -99,11 +102,11 @@ impl<R: Serialize> Serialize for Reply<R> {
 }
 
 /// Runs the handler within the invocation's deadline.
-async fn handled(handler: BoxedHandler, state: Arc<AppState>, req: Request) -> Response {
+async fn handled(handler: Bound, req: Request) -> Response {
     let time_left = req
         .lambda_context_ref()
         .map_or(DEFAULT_TIMEOUT, |context| time_left(context.deadline));
-    invoke(handler, state, req, time_left).await
+    invoke(|req| handler(req), req, time_left).await
 }
 
 /// Awaits the response, then logs and counts the request with its status and latency.

@@ -18,4 +18,3 @@ pub mod stats;
 pub mod visits;
 
 pub use tally::http::{HandlerResult, Request};
-pub use tally::AppState;

@@ -5,11 +5,11 @@
 //! https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
 
 use std::str::FromStr;
-use tally::config::Config;
+use tally::config::Logging;
 use tracing_subscriber::filter::LevelFilter;
 
 /// Installs the subscriber of this process; a second call changes nothing.
-pub fn init(config: &Config) {
+pub fn init(config: &Logging) {
     let level = config
         .lambda_log_level
         .as_deref()

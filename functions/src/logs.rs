@@ -1,16 +1,17 @@
 //! Handlers of the event logs (contract section D).
 
-use crate::{AppState, HandlerResult, Request};
+use crate::{HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use serde_json::json;
 use std::sync::Arc;
 use tally::http::request::{json_body, query_param};
 use tally::http::response::json;
 use tally::logs::{cursor_scope, record as record_actions, LogFilter, LogPage, LogPositions};
+use tally::state::LogsState;
 
 /// `POST /log`
-pub async fn record(state: Arc<AppState>, req: Request) -> HandlerResult {
-    let stored = record_actions(state.logs.as_ref(), json_body(&req)?).await?;
+pub async fn record(state: Arc<LogsState>, req: Request) -> HandlerResult {
+    let stored = record_actions(state.store.as_ref(), json_body(&req)?).await?;
     Ok(json(
         StatusCode::OK,
         &json!({"success": true, "stored": stored}),
@@ -18,17 +19,17 @@ pub async fn record(state: Arc<AppState>, req: Request) -> HandlerResult {
 }
 
 /// `GET /log`: `{"result": [...], "nextCursor"?}` in time order.
-pub async fn query(state: Arc<AppState>, req: Request) -> HandlerResult {
+pub async fn query(state: Arc<LogsState>, req: Request) -> HandlerResult {
     let filter = LogFilter::parse(
         query_param(&req, "userId"),
         query_param(&req, "type"),
         query_param(&req, "startTime"),
         query_param(&req, "endTime"),
     )?;
-    let scope = cursor_scope(state.logs.as_ref(), &filter);
+    let scope = cursor_scope(state.store.as_ref(), &filter);
     let page = state.cursors.page_request::<LogPositions>(&req, &scope)?;
     let found = state
-        .logs
+        .store
         .find(&filter, page.after.as_ref(), page.limit)
         .await?;
     let body = LogPage {

@@ -1,11 +1,15 @@
-//! The route table, declared once: each route's method, path, function (binary) name and
-//! handler. `ROUTES` (what API Gateway sends where, read by the fallback and the tests) and
+//! The route table, declared once: each route's method, path, function (binary) name, the
+//! state its handler takes (and so the tables it uses) and handler. `ROUTES` (what API Gateway sends where, read by the fallback and the tests) and
 //! `HANDLERS` (read by the local API and the event tests) both come from that one list.
 //! Matching a request follows HTTP API semantics (`{name}` is one segment, `{name+}` the rest).
 
-use crate::handler::BoxedHandler;
+use crate::handler::Routed;
 use std::collections::HashMap;
 use tally::http::request::percent_decoded;
+use tally::state::{
+    AdsState, DashboardState, LogsState, NoState, Open, PeopleState, SelfTestState, StatsState,
+    VisitsState,
+};
 use tally::ApiError;
 
 /// One API Gateway route and the binary (Lambda function) that serves it.
@@ -14,46 +18,53 @@ pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub function: &'static str,
+    /// The tables (logical ids in `template.yaml`) of the state its handler takes: what its
+    /// function's environment and policy must name.
+    pub tables: &'static [&'static str],
 }
 
 /// Declares the routes: `ROUTES[i]` is served by `HANDLERS[i]`. Two items, not one table of
 /// both, so that what reads only `ROUTES` (the fallback binary) links no handler.
 macro_rules! routes {
-    ($($method:literal $path:literal => $function:literal, $handler:path;)*) => {
+    ($($method:literal $path:literal => $function:literal, $state:ty, $handler:path;)*) => {
         /// Every route of the API. `template.yaml`, the OpenAPI document and `events/` must agree.
         pub const ROUTES: &[Route] = &[$(Route {
             method: $method,
             path: $path,
             function: $function,
+            tables: <$state as Open>::TABLES,
         }),*];
 
-        /// The handler of each route, in the order of `ROUTES`.
-        pub const HANDLERS: &[BoxedHandler] = &[$($crate::boxed!($handler)),*];
+        /// The handler of each route, in the order of `ROUTES`; each takes the state its line
+        /// names (the compiler holds the two together).
+        pub const HANDLERS: &[Routed] = &[$(
+            |all, req| $crate::handler::with_part::<$state, _>(all, $handler, req)
+        ),*];
     };
 }
 
 routes! {
-    "GET" "/" => "visits-home", crate::visits::home;
-    "POST" "/form" => "visits-form", crate::visits::form;
-    "POST" "/counters/{id}" => "visits-increment", crate::visits::increment;
-    "GET" "/counters/{id}" => "visits-count", crate::visits::count;
-    "GET" "/database" => "visits-database", crate::visits::database;
-    "GET" "/ad" => "ads-ad", crate::ads::ad;
-    "GET" "/impression" => "ads-impression", crate::ads::impression;
-    "GET" "/statistics" => "ads-statistics", crate::ads::statistics;
-    "POST" "/log" => "logs-record", crate::logs::record;
-    "GET" "/log" => "logs-query", crate::logs::query;
-    "GET" "/ping" => "people-ping", crate::people::ping;
-    "GET" "/people" => "people-list", crate::people::list;
-    "POST" "/people" => "people-create", crate::people::create;
+    "GET" "/" => "visits-home", NoState, crate::visits::home;
+    "POST" "/form" => "visits-form", VisitsState, crate::visits::form;
+    "POST" "/counters/{id}" => "visits-increment", VisitsState, crate::visits::increment;
+    "GET" "/counters/{id}" => "visits-count", VisitsState, crate::visits::count;
+    "GET" "/database" => "visits-database", VisitsState, crate::visits::database;
+    "GET" "/ad" => "ads-ad", AdsState, crate::ads::ad;
+    "GET" "/impression" => "ads-impression", AdsState, crate::ads::impression;
+    "GET" "/statistics" => "ads-statistics", AdsState, crate::ads::statistics;
+    "POST" "/log" => "logs-record", LogsState, crate::logs::record;
+    "GET" "/log" => "logs-query", LogsState, crate::logs::query;
+    "GET" "/ping" => "people-ping", NoState, crate::people::ping;
+    "GET" "/people" => "people-list", PeopleState, crate::people::list;
+    "POST" "/people" => "people-create", PeopleState, crate::people::create;
     // Before `/people/{id}`: API Gateway prefers the literal path, and `find` takes the first.
-    "GET" "/people/age" => "people-by-age", crate::people::by_age;
-    "GET" "/people/{id}" => "people-get", crate::people::get;
-    "GET" "/ids/lastname/{lastname}" => "people-ids-by-lastname", crate::people::ids_by_last_name;
-    "GET" "/api/{proxy+}" => "stats-count", crate::stats::count;
-    "GET" "/stats" => "stats-list", crate::stats::list;
-    "POST" "/test/{n}" => "stats-test", crate::stats::selftest;
-    "GET" "/dashboard" => "dashboard-page", crate::dashboard::page;
+    "GET" "/people/age" => "people-by-age", PeopleState, crate::people::by_age;
+    "GET" "/people/{id}" => "people-get", PeopleState, crate::people::get;
+    "GET" "/ids/lastname/{lastname}" => "people-ids-by-lastname", PeopleState, crate::people::ids_by_last_name;
+    "GET" "/api/{proxy+}" => "stats-count", StatsState, crate::stats::count;
+    "GET" "/stats" => "stats-list", StatsState, crate::stats::list;
+    "POST" "/test/{n}" => "stats-test", SelfTestState, crate::stats::selftest;
+    "GET" "/dashboard" => "dashboard-page", DashboardState, crate::dashboard::page;
 }
 
 /// The binary that answers everything no route matches (API Gateway's `$default` route).

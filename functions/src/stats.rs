@@ -1,12 +1,13 @@
 //! Handlers of the request statistics (contract section E).
 
-use crate::{AppState, HandlerResult, Request};
+use crate::{HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use std::sync::Arc;
 use tally::http::request::{body_bytes, path_param};
 use tally::http::response::json;
+use tally::state::{SelfTestState, StatsState};
 use tally::stats::{ranking_page, selftest, CountedPath, PathCount};
 use tally::ApiError;
 
@@ -14,9 +15,9 @@ use tally::ApiError;
 const STATS_SCOPE: &str = "stats/ranking";
 
 /// `GET /api/{proxy+}`: counts the decoded path after `/api/` (the `proxy` parameter).
-pub async fn count(state: Arc<AppState>, req: Request) -> HandlerResult {
+pub async fn count(state: Arc<StatsState>, req: Request) -> HandlerResult {
     let path = CountedPath::from_proxy(path_param(&req, "proxy")?)?;
-    let count = state.stats.increment(&path).await?;
+    let count = state.store.increment(&path).await?;
     Ok(json(
         StatusCode::OK,
         &PathCount {
@@ -27,9 +28,9 @@ pub async fn count(state: Arc<AppState>, req: Request) -> HandlerResult {
 }
 
 /// `GET /stats/` and `GET /stats`: the ranking, paginated; the next cursor is in `Next-Cursor`.
-pub async fn list(state: Arc<AppState>, req: Request) -> HandlerResult {
+pub async fn list(state: Arc<StatsState>, req: Request) -> HandlerResult {
     let page = ranking_page(
-        state.stats.as_ref(),
+        state.store.as_ref(),
         &state.cursors.page_request(&req, STATS_SCOPE)?,
     )
     .await?;
@@ -41,7 +42,7 @@ pub async fn list(state: Arc<AppState>, req: Request) -> HandlerResult {
 }
 
 /// `POST /test/{n}/` and `POST /test/{n}`: n real requests through the API, then the report.
-pub async fn selftest(state: Arc<AppState>, req: Request) -> HandlerResult {
+pub async fn selftest(state: Arc<SelfTestState>, req: Request) -> HandlerResult {
     let n = selftest::parse_requests(path_param(&req, "n")?)?;
     body_bytes(&req)?;
     let base = base_url(state.self_url.as_deref(), &req)?;

@@ -1,10 +1,11 @@
 //! Handlers of the visit counter (contract section A).
 
-use crate::{AppState, HandlerResult, Request};
+use crate::{HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use std::sync::Arc;
 use tally::http::request::{form_body, path_param};
 use tally::http::response::{html, json};
+use tally::state::{NoState, VisitsState};
 use tally::visits::{list_page, pages, Visit, VisitId};
 use tally::ApiError;
 
@@ -12,12 +13,12 @@ use tally::ApiError;
 const DATABASE_SCOPE: &str = "visits/database";
 
 /// `GET /`
-pub async fn home(_state: Arc<AppState>, _req: Request) -> HandlerResult {
+pub async fn home(_state: Arc<NoState>, _req: Request) -> HandlerResult {
     Ok(html(StatusCode::OK, pages::front_page()))
 }
 
 /// `POST /form`
-pub async fn form(state: Arc<AppState>, req: Request) -> HandlerResult {
+pub async fn form(state: Arc<VisitsState>, req: Request) -> HandlerResult {
     let fields = form_body(&req)?;
     let id = VisitId::parse(
         "id",
@@ -27,7 +28,7 @@ pub async fn form(state: Arc<AppState>, req: Request) -> HandlerResult {
         .get("question")
         .map(String::as_str)
         .unwrap_or_default();
-    let count = state.visits.increment(&id).await?;
+    let count = state.store.increment(&id).await?;
     Ok(html(
         StatusCode::OK,
         pages::result_page(id.as_str(), question, count),
@@ -39,9 +40,9 @@ fn id_from_path(req: &Request) -> Result<VisitId, ApiError> {
 }
 
 /// `POST /counters/{id}`
-pub async fn increment(state: Arc<AppState>, req: Request) -> HandlerResult {
+pub async fn increment(state: Arc<VisitsState>, req: Request) -> HandlerResult {
     let id = id_from_path(&req)?;
-    let count = state.visits.increment(&id).await?;
+    let count = state.store.increment(&id).await?;
     Ok(json(
         StatusCode::OK,
         &Visit {
@@ -52,9 +53,9 @@ pub async fn increment(state: Arc<AppState>, req: Request) -> HandlerResult {
 }
 
 /// `GET /counters/{id}`
-pub async fn count(state: Arc<AppState>, req: Request) -> HandlerResult {
+pub async fn count(state: Arc<VisitsState>, req: Request) -> HandlerResult {
     let id = id_from_path(&req)?;
-    match state.visits.count(&id).await? {
+    match state.store.count(&id).await? {
         Some(count) => Ok(json(
             StatusCode::OK,
             &Visit {
@@ -70,9 +71,9 @@ pub async fn count(state: Arc<AppState>, req: Request) -> HandlerResult {
 }
 
 /// `GET /database`: `{"<id>": count}` in id order; the next cursor travels in `Next-Cursor`.
-pub async fn database(state: Arc<AppState>, req: Request) -> HandlerResult {
+pub async fn database(state: Arc<VisitsState>, req: Request) -> HandlerResult {
     let page = list_page(
-        state.visits.as_ref(),
+        state.store.as_ref(),
         &state.cursors.page_request(&req, DATABASE_SCOPE)?,
     )
     .await?;

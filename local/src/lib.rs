@@ -28,10 +28,10 @@ pub async fn listen(addr: &str) -> Option<tokio::net::TcpListener> {
 /// else `http://` and the listen address (`TALLY_ADDR`), an unspecified address such as
 /// `0.0.0.0` as loopback. Never the `Host` a client sends.
 pub fn set_self_url(config: &mut tally::config::Config) {
-    if config.self_url.is_some() {
+    if config.stats.self_url.is_some() {
         return;
     }
-    let host = match config.addr.parse::<std::net::SocketAddr>() {
+    let host = match config.local.addr.parse::<std::net::SocketAddr>() {
         Ok(addr) if addr.ip().is_unspecified() => {
             let loopback: std::net::IpAddr = match addr {
                 std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
@@ -39,9 +39,9 @@ pub fn set_self_url(config: &mut tally::config::Config) {
             };
             std::net::SocketAddr::new(loopback, addr.port()).to_string()
         }
-        _ => config.addr.clone(),
+        _ => config.local.addr.clone(),
     };
-    config.self_url = Some(format!("http://{host}"));
+    config.stats.self_url = Some(format!("http://{host}"));
 }
 
 #[cfg(test)]
@@ -51,12 +51,17 @@ mod tests {
 
     fn self_url(addr: &str, set: Option<&str>) -> Option<String> {
         let mut config = Config {
-            addr: addr.into(),
-            self_url: set.map(String::from),
+            local: tally::config::Local {
+                addr: addr.into(),
+                ..Default::default()
+            },
+            stats: tally::config::StatsSettings {
+                self_url: set.map(String::from),
+            },
             ..Config::default()
         };
         set_self_url(&mut config);
-        config.self_url
+        config.stats.self_url
     }
 
     #[test]

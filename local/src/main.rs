@@ -41,11 +41,13 @@ async fn main() -> ExitCode {
     match command {
         Command::Lambda => tally_local::lambda::setup::run(&config).await,
         Command::ImportPeople { file, .. } => match local_state(&config).await {
-            Some(state) => tally_local::people::import_command(state.people.as_ref(), &file).await,
+            Some(state) => {
+                tally_local::people::import_command(state.people.store.as_ref(), &file).await
+            }
             None => ExitCode::FAILURE,
         },
         Command::Serve => match local_state(&config).await {
-            Some(state) => serve(state, &config.addr).await,
+            Some(state) => serve(state, &config.local.addr).await,
             None => ExitCode::FAILURE,
         },
     }
@@ -74,7 +76,7 @@ async fn import_into_account(target: &Target, file: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tally_local::people::import_command(state.people.as_ref(), file).await
+    tally_local::people::import_command(state.people.store.as_ref(), file).await
 }
 
 async fn serve(state: Arc<AppState>, addr: &str) -> ExitCode {

@@ -20,10 +20,10 @@ pub async fn import_file(people: &dyn PersonStore, path: &Path) -> Result<Report
 
 /// Loads the original `people.csv` if no person is stored yet (one cheap read otherwise).
 pub async fn seed_if_empty(state: &AppState) -> Result<Option<Report>, ImportError> {
-    if !state.people.is_empty().await? {
+    if !state.people.store.is_empty().await? {
         return Ok(None);
     }
-    import(state.people.as_ref(), ORIGINAL_CSV, today())
+    import(state.people.store.as_ref(), ORIGINAL_CSV, today())
         .await
         .map(Some)
 }

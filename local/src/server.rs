@@ -164,8 +164,7 @@ pub async fn route(state: Arc<AppState>, event: Request) -> Response {
     };
     let time_left = timeout_of(function).unwrap_or(DEFAULT_TIMEOUT);
     isolated(invoke(
-        handle,
-        state,
+        move |req| handle(&state, req),
         event.with_path_parameters(params),
         time_left,
     ))

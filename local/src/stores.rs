@@ -12,13 +12,13 @@ use tally::AppState;
 
 /// Builds the stores the settings ask for.
 pub async fn from_config(config: &Config) -> Result<AppState, SchemaError> {
-    if config.dynamodb_endpoint.is_some() {
-        let client = client(config).await;
+    if config.aws.dynamodb_endpoint.is_some() {
+        let client = client(&config.aws);
         let tables = ensure_tables(&client, |spec| config.tables.of(spec).to_string()).await?;
         tracing::info!(?tables, "using DynamoDB");
         return Ok(AppState::dynamodb(client, config));
     }
-    tracing::info!(dir = %config.data_dir.display(), "using the embedded store");
+    tracing::info!(dir = %config.local.data_dir.display(), "using the embedded store");
     Ok(AppState::sqlite(config)?)
 }
 
@@ -29,10 +29,10 @@ pub const CURSOR_KEY_FILE: &str = "cursor-key";
 /// directory, made (32 random bytes, hex, readable by the owner only) on the first start. So
 /// cursors survive restarts, and no two installs share a key.
 pub fn keep_cursor_key(config: &mut Config) -> std::io::Result<()> {
-    if config.cursor_secret.is_some() {
+    if config.paging.cursor_secret.is_some() {
         return Ok(());
     }
-    let path = config.data_dir.join(CURSOR_KEY_FILE);
+    let path = config.local.data_dir.join(CURSOR_KEY_FILE);
     let key = match std::fs::read_to_string(&path) {
         Ok(key) if key.trim().len() >= 32 => key.trim().to_string(),
         Ok(_) => {
@@ -44,7 +44,7 @@ pub fn keep_cursor_key(config: &mut Config) -> std::io::Result<()> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => new_key_file(&path)?,
         Err(err) => return Err(err),
     };
-    config.cursor_secret = Some(key);
+    config.paging.cursor_secret = Some(key);
     Ok(())
 }
 
@@ -70,15 +70,18 @@ mod tests {
     fn the_key_is_made_once_kept_and_private() {
         let dir = tempfile::TempDir::new().expect("dir");
         let mut first = Config {
-            data_dir: dir.path().join("data"),
+            local: tally::config::Local {
+                data_dir: dir.path().join("data"),
+                ..Default::default()
+            },
             ..Config::default()
         };
         let mut second = first.clone();
         keep_cursor_key(&mut first).expect("made");
         keep_cursor_key(&mut second).expect("read");
-        let key = first.cursor_secret.expect("a key");
+        let key = first.paging.cursor_secret.expect("a key");
         assert_eq!(key.len(), 64);
-        assert_eq!(second.cursor_secret.as_deref(), Some(key.as_str()));
+        assert_eq!(second.paging.cursor_secret.as_deref(), Some(key.as_str()));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -87,16 +90,24 @@ mod tests {
         }
         let elsewhere = tempfile::TempDir::new().expect("dir");
         let mut other = Config {
-            data_dir: elsewhere.path().to_path_buf(),
+            local: tally::config::Local {
+                data_dir: elsewhere.path().to_path_buf(),
+                ..Default::default()
+            },
             ..Config::default()
         };
         keep_cursor_key(&mut other).expect("made");
-        assert_ne!(other.cursor_secret.as_deref(), Some(key.as_str()));
+        assert_ne!(other.paging.cursor_secret.as_deref(), Some(key.as_str()));
         let mut set = Config {
-            cursor_secret: Some("from-the-environment".into()),
+            paging: tally::config::Paging {
+                cursor_secret: Some("from-the-environment".into()),
+            },
             ..Config::default()
         };
         keep_cursor_key(&mut set).expect("kept");
-        assert_eq!(set.cursor_secret.as_deref(), Some("from-the-environment"));
+        assert_eq!(
+            set.paging.cursor_secret.as_deref(),
+            Some("from-the-environment")
+        );
     }
 }

@@ -1,9 +1,11 @@
 //! Every setting Tally reads from the environment, declared once with its default and meaning,
-//! read once at start (`Config::from_env`) and handed to the state; never read in a handler.
+//! in the part of the settings that uses it (a function reads only the parts its state needs;
+//! the local API reads them all, `Config::from_env`), read once at start and handed to the
+//! state; never read in a handler.
 //! A setting that is present but invalid stops the process at start (`SettingError`): a value
 //! that "may grow, never shrink" must not quietly become its default.
 //!
-//! Adding a setting is one entry in `settings!` below (and its row in the README's table,
+//! Adding a setting is one entry in a part of `settings!` below (and its row in the README's table,
 //! which a test holds to `names()`).
 
 use std::ops::RangeInclusive;
@@ -26,99 +28,172 @@ pub struct SettingError {
     pub allowed: String,
 }
 
-/// Declares `Config`'s fields, each with its variable and how its raw value becomes the field
-/// (`$parse` gets the variable's name and its value, if set), and the `SETTINGS` list.
+/// How a setting is looked up: the value of a variable, if set.
+pub type Get<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Declares each part of the settings: a struct whose fields each have a variable and how
+/// its raw value becomes the field (`$parse` gets the variable's name and its value, if set),
+/// its `read` and its `SETTINGS` list. A function reads only the parts its state needs.
 macro_rules! settings {
     ($(
-        $(#[doc = $doc:literal])+
-        $field:ident: $ty:ty = $name:literal, $parse:expr;
+        $(#[doc = $part_doc:literal])+
+        $part:ident {
+            $(
+                $(#[doc = $doc:literal])+
+                $field:ident: $ty:ty = $name:literal, $parse:expr;
+            )*
+        }
     )*) => {
-        /// The settings, read once at start. `Config::default()` is every default, whatever
-        /// the environment says (for tests).
-        #[derive(Clone)]
-        pub struct Config {
-            $($(#[doc = $doc])+ pub $field: $ty,)*
-            /// The physical table names: each table's variable in `TABLES` (set by
-            /// `template.yaml` in AWS), defaulting to its logical id.
-            pub tables: TableNames,
-        }
-
-        /// Every setting but the table names (`TABLES`), in declaration order.
-        pub const SETTINGS: &[Setting] = &[$(Setting {
-            name: $name,
-            meaning: concat!($($doc),+),
-        }),*];
-
-        impl Config {
-            /// The settings, given each variable's value (`None`: unset); the first one set
-            /// to a value it cannot take is the error.
-            pub fn read(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
-                Ok(Config {
-                    $($field: ($parse)($name, get($name))?,)*
-                    tables: TableNames::resolve(|spec| {
-                        get(spec.env).unwrap_or_else(|| spec.logical_id.to_string())
-                    }),
-                })
+        $(
+            $(#[doc = $part_doc])+
+            #[derive(Clone, Debug)]
+            pub struct $part {
+                $($(#[doc = $doc])+ pub $field: $ty,)*
             }
-        }
+
+            impl $part {
+                /// This part's settings, in declaration order.
+                pub const SETTINGS: &'static [Setting] = &[$(Setting {
+                    name: $name,
+                    meaning: concat!($($doc),+),
+                }),*];
+
+                /// This part, given each variable's value (`None`: unset); the first one set
+                /// to a value it cannot take is the error.
+                pub fn read(get: Get) -> Result<Self, SettingError> {
+                    Ok($part {
+                        $($field: ($parse)($name, get($name))?,)*
+                    })
+                }
+            }
+
+            impl Default for $part {
+                /// Every default; each is valid (`every_default_is_valid`).
+                fn default() -> Self {
+                    match $part::read(&|_| None) {
+                        Ok(part) => part,
+                        Err(err) => unreachable!("a default setting is invalid: {err}"),
+                    }
+                }
+            }
+        )*
+
+        /// Every part's settings but the table names (`TABLES`).
+        pub const PARTS: &[&[Setting]] = &[$($part::SETTINGS),*];
     };
 }
 
 settings! {
-    /// The local API's listen address (the port `sam local start-api` uses).
-    addr: String = "TALLY_ADDR", text("127.0.0.1:3000");
-    /// The directory of the local API's embedded store (one SQLite file, WAL mode).
-    data_dir: PathBuf = "TALLY_DATA_DIR", |name, raw| text(".tally")(name, raw).map(PathBuf::from);
-    /// A DynamoDB-protocol endpoint to use instead of AWS (the local API then uses DynamoDB
-    /// instead of its embedded store, creating missing tables from `template.yaml`). Unset
-    /// or blank: AWS (Lambda), the embedded store (local API).
-    dynamodb_endpoint: Option<String> = "DYNAMODB_ENDPOINT", optional;
-    /// How many items each SDK version's ad counter is spread over (1 to 100, default 8). It
-    /// may grow, never shrink: a read sums only the shards below the current count.
-    ad_shards: u32 = "SDK_COUNTER_SHARDS", number(8, 1..=crate::ads::MAX_SHARDS);
-    /// The ad server `/ad` fetches VAST XML from (default: the original service's).
-    vast_url: String = "VAST_URL", text(crate::ads::upstream::DEFAULT_URL);
-    /// How long `/ad` waits for the ad server, in milliseconds (1 to 60000, default 3000).
-    vast_timeout_ms: u64 = "VAST_TIMEOUT_MS", number(3000, 1..=60_000);
-    /// Where `POST /test/{n}` sends its requests; unset or blank: the origin the caller used.
-    self_url: Option<String> = "TALLY_SELF_URL", optional;
-    /// Days an event-log action and its retry record are kept on DynamoDB before its TTL
-    /// deletes them (`template.yaml` sets it from `LogActionRetentionDays`; 0 to 36500,
-    /// default 0: kept forever).
-    log_retention_days: u64 = "LOGS_RETENTION_DAYS", number(0, 0..=36_500);
-    /// The key of pagination cursors. AWS: the template's `CursorSecret` parameter (NoEcho,
-    /// no default). The local API: a random key made on first start and kept in
-    /// `TALLY_DATA_DIR/cursor-key`. Unset anywhere else: a random key for this process only.
-    cursor_secret: Option<String> = "TALLY_CURSOR_SECRET", optional;
-    /// Lambda mode (`make run-lambda`): execution environments running at once, all functions
-    /// together (1 to 10000, default 1000, Lambda's default account quota); beyond: throttled.
-    lambda_concurrency: usize = "TALLY_LAMBDA_CONCURRENCY", number(1000, 1..=10_000);
-    /// The function's name, set by Lambda: the `Function` dimension of metrics (default `local`).
-    function_name: String = "AWS_LAMBDA_FUNCTION_NAME", text("local");
-    /// The DynamoDB client's credentials (set by Lambda, with the secret key and session
-    /// token below). Unset with `DYNAMODB_ENDPOINT`: dummy credentials.
-    aws_access_key: Option<String> = "AWS_ACCESS_KEY_ID", optional;
-    /// The secret of `AWS_ACCESS_KEY_ID`.
-    aws_secret_key: Option<String> = "AWS_SECRET_ACCESS_KEY", optional;
-    /// The session token of temporary credentials (Lambda's execution role).
-    aws_session_token: Option<String> = "AWS_SESSION_TOKEN", optional;
-    /// The DynamoDB client's region (set by Lambda). Unset (with `AWS_DEFAULT_REGION`):
-    /// `us-east-1`.
-    aws_region: Option<String> = "AWS_REGION", optional;
-    /// The fallback region variable; see `AWS_REGION`.
-    aws_default_region: Option<String> = "AWS_DEFAULT_REGION", optional;
-    /// The functions' log level (Lambda's advanced logging controls; default `INFO`).
-    lambda_log_level: Option<String> = "AWS_LAMBDA_LOG_LEVEL", optional;
-    /// The functions' log level when `AWS_LAMBDA_LOG_LEVEL` is unset (a level, no filters).
-    rust_log: Option<String> = "RUST_LOG", optional;
-    /// `JSON`: the functions log JSON lines (Lambda's JSON log format); otherwise text.
-    lambda_log_format: Option<String> = "AWS_LAMBDA_LOG_FORMAT", optional;
+    /// The local API's own settings; no function reads them.
+    Local {
+        /// The local API's listen address (the port `sam local start-api` uses).
+        addr: String = "TALLY_ADDR", text("127.0.0.1:3000");
+        /// The directory of the local API's embedded store (one SQLite file, WAL mode).
+        data_dir: PathBuf = "TALLY_DATA_DIR", |name, raw| text(".tally")(name, raw).map(PathBuf::from);
+        /// Lambda mode (`make run-lambda`): execution environments running at once, all
+        /// functions together (1 to 10000, default 1000, Lambda's default account quota);
+        /// beyond: throttled.
+        lambda_concurrency: usize = "TALLY_LAMBDA_CONCURRENCY", number(1000, 1..=10_000);
+    }
+    /// How a process logs and names itself in metrics: read by every function.
+    Logging {
+        /// The function's name, set by Lambda: the `Function` dimension of metrics (default
+        /// `local`).
+        function_name: String = "AWS_LAMBDA_FUNCTION_NAME", text("local");
+        /// The functions' log level (Lambda's advanced logging controls; default `INFO`).
+        lambda_log_level: Option<String> = "AWS_LAMBDA_LOG_LEVEL", optional;
+        /// The functions' log level when `AWS_LAMBDA_LOG_LEVEL` is unset (a level, no filters).
+        rust_log: Option<String> = "RUST_LOG", optional;
+        /// `JSON`: the functions log JSON lines (Lambda's JSON log format); otherwise text.
+        lambda_log_format: Option<String> = "AWS_LAMBDA_LOG_FORMAT", optional;
+    }
+    /// Where DynamoDB is and who calls it: read by every function with a store.
+    Aws {
+        /// A DynamoDB-protocol endpoint to use instead of AWS (the local API then uses
+        /// DynamoDB instead of its embedded store, creating missing tables from
+        /// `template.yaml`). Unset or blank: AWS (Lambda), the embedded store (local API).
+        dynamodb_endpoint: Option<String> = "DYNAMODB_ENDPOINT", optional;
+        /// The DynamoDB client's credentials (set by Lambda, with the secret key and session
+        /// token below). Unset with `DYNAMODB_ENDPOINT`: dummy credentials.
+        aws_access_key: Option<String> = "AWS_ACCESS_KEY_ID", optional;
+        /// The secret of `AWS_ACCESS_KEY_ID`.
+        aws_secret_key: Option<String> = "AWS_SECRET_ACCESS_KEY", optional;
+        /// The session token of temporary credentials (Lambda's execution role).
+        aws_session_token: Option<String> = "AWS_SESSION_TOKEN", optional;
+        /// The DynamoDB client's region (set by Lambda). Unset (with `AWS_DEFAULT_REGION`):
+        /// `us-east-1`.
+        aws_region: Option<String> = "AWS_REGION", optional;
+        /// The fallback region variable; see `AWS_REGION`.
+        aws_default_region: Option<String> = "AWS_DEFAULT_REGION", optional;
+    }
+    /// The key of pagination cursors: read by the services that list (visits, people, logs,
+    /// request statistics).
+    Paging {
+        /// The key of pagination cursors. AWS: the template's `CursorSecret` parameter
+        /// (NoEcho, no default). The local API: a random key made on first start and kept in
+        /// `TALLY_DATA_DIR/cursor-key`. Unset anywhere else: a random key for this process only.
+        cursor_secret: Option<String> = "TALLY_CURSOR_SECRET", optional;
+    }
+    /// The ad statistics' settings.
+    AdsSettings {
+        /// How many items each SDK version's ad counter is spread over (1 to 100, default 8).
+        /// It may grow, never shrink: a read sums only the shards below the current count.
+        ad_shards: u32 = "SDK_COUNTER_SHARDS", number(8, 1..=crate::ads::MAX_SHARDS);
+        /// The ad server `/ad` fetches VAST XML from (default: the original service's).
+        vast_url: String = "VAST_URL", text(crate::ads::upstream::DEFAULT_URL);
+        /// How long `/ad` waits for the ad server, in milliseconds (1 to 60000, default 3000).
+        vast_timeout_ms: u64 = "VAST_TIMEOUT_MS", number(3000, 1..=60_000);
+    }
+    /// The event logs' settings.
+    LogsSettings {
+        /// Days an event-log action and its retry record are kept on DynamoDB before its TTL
+        /// deletes them (`template.yaml` sets it from `LogActionRetentionDays`; 0 to 36500,
+        /// default 0: kept forever).
+        log_retention_days: u64 = "LOGS_RETENTION_DAYS", number(0, 0..=36_500);
+    }
+    /// The request statistics' settings.
+    StatsSettings {
+        /// Where `POST /test/{n}` sends its requests; unset or blank: the origin the caller
+        /// used.
+        self_url: Option<String> = "TALLY_SELF_URL", optional;
+    }
+}
+
+/// Every setting, read once at start by the local API (a function reads only its parts).
+/// `Config::default()` is every default, whatever the environment says (for tests).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub local: Local,
+    pub logging: Logging,
+    pub aws: Aws,
+    pub paging: Paging,
+    pub ads: AdsSettings,
+    pub logs: LogsSettings,
+    pub stats: StatsSettings,
+    /// The physical table names: each table's variable in `TABLES` (set by `template.yaml` in
+    /// AWS), defaulting to its logical id.
+    pub tables: TableNames,
 }
 
 impl Config {
+    /// Every part, given each variable's value; the first one set to a value it cannot take
+    /// is the error.
+    pub fn read(get: Get) -> Result<Self, SettingError> {
+        Ok(Config {
+            local: Local::read(get)?,
+            logging: Logging::read(get)?,
+            aws: Aws::read(get)?,
+            paging: Paging::read(get)?,
+            ads: AdsSettings::read(get)?,
+            logs: LogsSettings::read(get)?,
+            stats: StatsSettings::read(get)?,
+            tables: TableNames::resolve(|spec| table(get, spec.logical_id)),
+        })
+    }
+
     /// The settings of this process's environment.
     pub fn from_env() -> Result<Self, SettingError> {
-        Config::read(&|name| std::env::var(name).ok())
+        Config::read(&env)
     }
 }
 
@@ -132,10 +207,26 @@ impl Default for Config {
     }
 }
 
-/// Every variable Tally reads: `SETTINGS` and the table names.
-pub fn names() -> impl Iterator<Item = &'static str> {
-    SETTINGS
+/// A variable of this process's environment.
+pub fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The physical name of the table `logical_id` names in `template.yaml`: its variable's
+/// value, else the logical id itself.
+pub fn table(get: Get, logical_id: &str) -> String {
+    TABLES
         .iter()
+        .find(|spec| spec.logical_id == logical_id)
+        .and_then(|spec| get(spec.env))
+        .unwrap_or_else(|| logical_id.to_string())
+}
+
+/// Every variable Tally reads: every part's settings and the table names.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    PARTS
+        .iter()
+        .flat_map(|part| part.iter())
         .map(|s| s.name)
         .chain(TABLES.iter().map(|t| t.env))
 }
@@ -274,13 +365,13 @@ mod tests {
     #[test]
     fn every_default_is_valid() {
         assert!(Config::read(&|_| None).is_ok());
-        assert_eq!(Config::default().ad_shards, 8);
+        assert_eq!(Config::default().ads.ad_shards, 8);
     }
 
     #[test]
     fn numbers_out_of_range_or_unparsable_are_refused_naming_variable_value_and_range() {
         for bad in ["0", "101", "abc", "", "8.5"] {
-            let err = read(&[("SDK_COUNTER_SHARDS", bad)]).err().expect(bad);
+            let err = read(&[("SDK_COUNTER_SHARDS", bad)]).expect_err(bad);
             assert_eq!(
                 err.to_string(),
                 format!(
@@ -289,19 +380,18 @@ mod tests {
                 )
             );
         }
-        assert_eq!(with(&[("SDK_COUNTER_SHARDS", " 16 ")]).ad_shards, 16);
-        let err = read(&[("VAST_TIMEOUT_MS", "60001")])
-            .err()
-            .expect("refused");
+        assert_eq!(with(&[("SDK_COUNTER_SHARDS", " 16 ")]).ads.ad_shards, 16);
+        let err = read(&[("VAST_TIMEOUT_MS", "60001")]).expect_err("refused");
         assert_eq!(err.name, "VAST_TIMEOUT_MS");
     }
 
     #[test]
     fn blank_optional_settings_are_unset_and_tables_default_to_logical_ids() {
         let config = with(&[("TALLY_SELF_URL", "  "), ("STATS_TABLE", "t-stats")]);
-        assert_eq!(config.self_url, None);
+        assert_eq!(config.stats.self_url, None);
         assert_eq!(
             with(&[("TALLY_SELF_URL", " http://x ")])
+                .stats
                 .self_url
                 .as_deref(),
             Some("http://x")
@@ -329,6 +419,9 @@ mod tests {
             .flat_map(|cell| cell.split('`').skip(1).step_by(2))
             .collect();
         assert_eq!(listed, names().collect::<BTreeSet<_>>());
-        assert!(SETTINGS.iter().all(|s| !s.meaning.is_empty()));
+        assert!(PARTS
+            .iter()
+            .flat_map(|p| p.iter())
+            .all(|s| !s.meaning.is_empty()));
     }
 }

@@ -1,108 +1,337 @@
-//! The stores and services a handler can reach, built once per container (Lambda) or process
-//! (local API) from the `Config` read at start.
+//! Each service's state (its store and what else its handlers need), built from its own part
+//! of the settings: a Lambda function builds only the state its route takes (`Open`), and so
+//! links only that store's adapter; the local API holds every state in one `AppState` and
+//! hands each handler its part.
 
 use crate::ads::dynamodb::DynamoAds;
 use crate::ads::{AdServer, AdStore};
-use crate::config::Config;
-use crate::http::cursor::{random_key, Cursors};
+use crate::config::{table, AdsSettings, Aws, Config, Get, LogsSettings, Paging, SettingError};
+use crate::config::{StatsSettings, TableNames};
+use crate::http::cursor::Cursors;
 use crate::logs::dynamodb::DynamoLogs;
 use crate::logs::LogStore;
 use crate::people::dynamodb::DynamoPeople;
 use crate::people::PersonStore;
 use crate::stats::dynamodb::DynamoStats;
 use crate::stats::StatsStore;
-use crate::store::dynamodb::Client;
+use crate::store::dynamodb::{connect, Client};
 use crate::visits::dynamodb::DynamoVisits;
 use crate::visits::VisitStore;
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
-pub struct AppState {
+/// A state a Lambda function builds during Init: from the settings it reads (and no others),
+/// on DynamoDB, its connection opened.
+pub trait Open: Sized + Send + Sync + 'static {
+    /// The tables it uses (logical ids in `template.yaml`): what its function's environment
+    /// and policy name (checked against the template by the tests).
+    const TABLES: &'static [&'static str];
+
+    /// Reads its settings (a present but invalid one is the error) and builds the state.
+    fn open(get: Get<'_>) -> impl Future<Output = Result<Self, SettingError>>;
+}
+
+/// The state of a handler that needs none (`GET /`, `GET /ping`).
+#[derive(Clone, Default)]
+pub struct NoState;
+
+impl Open for NoState {
+    const TABLES: &'static [&'static str] = &[];
+
+    async fn open(_get: Get<'_>) -> Result<Self, SettingError> {
+        Ok(NoState)
+    }
+}
+
+/// The visit counter's state.
+#[derive(Clone)]
+pub struct VisitsState {
+    pub store: Arc<dyn VisitStore>,
+    /// Issues and checks `/database` cursors.
+    pub cursors: Cursors,
+}
+
+impl VisitsState {
+    pub fn dynamodb(client: Client, table: String, cursors: Cursors) -> Self {
+        VisitsState {
+            store: Arc::new(DynamoVisits::new(client, table)),
+            cursors,
+        }
+    }
+}
+
+impl Open for VisitsState {
+    const TABLES: &'static [&'static str] = &["VisitsTable"];
+
+    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
+        let (aws, paging) = (Aws::read(get)?, Paging::read(get)?);
+        Ok(Self::dynamodb(
+            connect(&aws).await,
+            table(get, Self::TABLES[0]),
+            Cursors::from_settings(&paging),
+        ))
+    }
+}
+
+/// The ad statistics' state.
+#[derive(Clone)]
+pub struct AdsState {
+    pub store: Arc<dyn AdStore>,
+    /// Where `GET /ad` fetches its VAST XML (`VAST_URL`, `VAST_TIMEOUT_MS`).
+    pub ad_server: Arc<AdServer>,
+}
+
+impl AdsState {
+    pub fn dynamodb(client: Client, table: String, settings: &AdsSettings) -> Self {
+        AdsState {
+            store: Arc::new(DynamoAds::new(client, table, settings.ad_shards)),
+            ad_server: Arc::new(AdServer::from_settings(settings)),
+        }
+    }
+}
+
+impl Open for AdsState {
+    const TABLES: &'static [&'static str] = &["AdStatsTable"];
+
+    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
+        let (aws, settings) = (Aws::read(get)?, AdsSettings::read(get)?);
+        Ok(Self::dynamodb(
+            connect(&aws).await,
+            table(get, Self::TABLES[0]),
+            &settings,
+        ))
+    }
+}
+
+/// The event logs' state.
+#[derive(Clone)]
+pub struct LogsState {
+    pub store: Arc<dyn LogStore>,
+    /// Issues and checks `GET /log` cursors.
+    pub cursors: Cursors,
+}
+
+impl LogsState {
+    pub fn dynamodb(client: Client, table: String, logs: &LogsSettings, cursors: Cursors) -> Self {
+        LogsState {
+            store: Arc::new(
+                DynamoLogs::new(client, table).with_retention_days(logs.log_retention_days),
+            ),
+            cursors,
+        }
+    }
+}
+
+impl Open for LogsState {
+    const TABLES: &'static [&'static str] = &["LogsTable"];
+
+    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
+        let aws = Aws::read(get)?;
+        let (logs, paging) = (LogsSettings::read(get)?, Paging::read(get)?);
+        let table = table(get, Self::TABLES[0]);
+        let cursors = Cursors::from_settings(&paging);
+        Ok(Self::dynamodb(connect(&aws).await, table, &logs, cursors))
+    }
+}
+
+/// The people directory's state.
+#[derive(Clone)]
+pub struct PeopleState {
+    pub store: Arc<dyn PersonStore>,
+    /// Issues and checks `/people` and `/people/age` cursors.
+    pub cursors: Cursors,
+}
+
+impl PeopleState {
+    pub fn dynamodb(client: Client, table: String, cursors: Cursors) -> Self {
+        PeopleState {
+            store: Arc::new(DynamoPeople::new(client, table)),
+            cursors,
+        }
+    }
+}
+
+impl Open for PeopleState {
+    const TABLES: &'static [&'static str] = &["PeopleTable"];
+
+    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
+        let (aws, paging) = (Aws::read(get)?, Paging::read(get)?);
+        Ok(Self::dynamodb(
+            connect(&aws).await,
+            table(get, Self::TABLES[0]),
+            Cursors::from_settings(&paging),
+        ))
+    }
+}
+
+/// The request statistics' state.
+#[derive(Clone)]
+pub struct StatsState {
+    pub store: Arc<dyn StatsStore>,
+    /// Issues and checks `/stats/` cursors.
+    pub cursors: Cursors,
+    /// Where `POST /test/{n}` sends its requests (`TALLY_SELF_URL`); `None`: the caller's
+    /// origin.
+    pub self_url: Option<String>,
+}
+
+impl StatsState {
+    pub fn dynamodb(
+        client: Client,
+        table: String,
+        stats: &StatsSettings,
+        cursors: Cursors,
+    ) -> Self {
+        StatsState {
+            store: Arc::new(DynamoStats::new(client, table)),
+            cursors,
+            self_url: stats.self_url.clone(),
+        }
+    }
+}
+
+impl Open for StatsState {
+    const TABLES: &'static [&'static str] = &["StatsTable"];
+
+    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
+        let aws = Aws::read(get)?;
+        let (stats, paging) = (StatsSettings::read(get)?, Paging::read(get)?);
+        let table = table(get, Self::TABLES[0]);
+        let cursors = Cursors::from_settings(&paging);
+        Ok(Self::dynamodb(connect(&aws).await, table, &stats, cursors))
+    }
+}
+
+/// The self test's state (`POST /test/{n}`): where it sends its requests; no store.
+#[derive(Clone)]
+pub struct SelfTestState {
+    /// `TALLY_SELF_URL`; `None`: the caller's origin.
+    pub self_url: Option<String>,
+}
+
+impl Open for SelfTestState {
+    const TABLES: &'static [&'static str] = &[];
+
+    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
+        Ok(SelfTestState {
+            self_url: StatsSettings::read(get)?.self_url,
+        })
+    }
+}
+
+/// The dashboard's state: a read of every service's store.
+#[derive(Clone)]
+pub struct DashboardState {
     pub visits: Arc<dyn VisitStore>,
     pub ads: Arc<dyn AdStore>,
-    /// Where `GET /ad` fetches its VAST XML (`VAST_URL`, `VAST_TIMEOUT_MS`).
-    pub ad_server: AdServer,
-    /// Where `POST /test/{n}` sends its requests (`TALLY_SELF_URL`); `None`: the caller's origin.
-    pub self_url: Option<String>,
-    /// Issues and checks pagination cursors (`TALLY_CURSOR_SECRET`).
-    pub cursors: Cursors,
     pub logs: Arc<dyn LogStore>,
     pub people: Arc<dyn PersonStore>,
     pub stats: Arc<dyn StatsStore>,
 }
 
-/// What the state holds besides its stores, built from the settings alike on every engine.
-struct Services {
-    ad_server: AdServer,
-    self_url: Option<String>,
-    cursors: Cursors,
+impl Open for DashboardState {
+    const TABLES: &'static [&'static str] = &[
+        "VisitsTable",
+        "AdStatsTable",
+        "LogsTable",
+        "PeopleTable",
+        "StatsTable",
+    ];
+
+    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
+        let (aws, ads) = (Aws::read(get)?, AdsSettings::read(get)?);
+        let tables = TableNames::resolve(|spec| table(get, spec.logical_id));
+        let client = connect(&aws).await;
+        Ok(DashboardState {
+            visits: Arc::new(DynamoVisits::new(client.clone(), tables.visits)),
+            ads: Arc::new(DynamoAds::new(client.clone(), tables.ads, ads.ad_shards)),
+            logs: Arc::new(DynamoLogs::new(client.clone(), tables.logs)),
+            people: Arc::new(DynamoPeople::new(client.clone(), tables.people)),
+            stats: Arc::new(DynamoStats::new(client, tables.stats)),
+        })
+    }
 }
 
-impl Services {
-    fn new(config: &Config) -> Self {
-        Services {
-            ad_server: AdServer::new(
-                config.vast_url.clone(),
-                Duration::from_millis(config.vast_timeout_ms),
-            ),
-            self_url: config.self_url.clone(),
-            cursors: match &config.cursor_secret {
-                Some(secret) => Cursors::new(secret.as_bytes()),
-                None => {
-                    tracing::warn!(
-                        "TALLY_CURSOR_SECRET is unset: cursors hold for this process only"
-                    );
-                    Cursors::new(&random_key())
-                }
-            },
-        }
-    }
+/// Every service's state: what the local API (and the tests) hold, handing each handler its
+/// part (`From<&AppState>`).
+#[derive(Clone)]
+pub struct AppState {
+    pub visits: VisitsState,
+    pub ads: AdsState,
+    pub logs: LogsState,
+    pub people: PeopleState,
+    pub stats: StatsState,
 }
 
 impl AppState {
-    /// Production wiring: every store on DynamoDB (AWS, or `DYNAMODB_ENDPOINT`).
-    pub async fn from_config(config: &Config) -> Self {
-        let client = crate::store::dynamodb::client(config).await;
-        Self::dynamodb(client, config)
-    }
-
     /// Every store on DynamoDB through `client`, on the tables `config` names.
     pub fn dynamodb(client: Client, config: &Config) -> Self {
-        let tables = &config.tables;
-        let services = Services::new(config);
+        let tables = config.tables.clone();
+        let cursors = Cursors::from_settings(&config.paging);
         AppState {
-            visits: Arc::new(DynamoVisits::new(client.clone(), tables.visits.clone())),
-            ads: Arc::new(DynamoAds::new(
-                client.clone(),
-                tables.ads.clone(),
-                config.ad_shards,
-            )),
-            ad_server: services.ad_server,
-            self_url: services.self_url,
-            cursors: services.cursors,
-            logs: Arc::new(
-                DynamoLogs::new(client.clone(), tables.logs.clone())
-                    .with_retention_days(config.log_retention_days),
-            ),
-            people: Arc::new(DynamoPeople::new(client.clone(), tables.people.clone())),
-            stats: Arc::new(DynamoStats::new(client, tables.stats.clone())),
+            visits: VisitsState::dynamodb(client.clone(), tables.visits, cursors.clone()),
+            ads: AdsState::dynamodb(client.clone(), tables.ads, &config.ads),
+            logs: LogsState::dynamodb(client.clone(), tables.logs, &config.logs, cursors.clone()),
+            people: PeopleState::dynamodb(client.clone(), tables.people, cursors.clone()),
+            stats: StatsState::dynamodb(client, tables.stats, &config.stats, cursors),
         }
     }
 
-    /// Local wiring: every store in one SQLite file under `config.data_dir`.
+    /// Local wiring: every store in one SQLite file under `config.local.data_dir`.
     #[cfg(feature = "embedded")]
     pub fn sqlite(config: &Config) -> Result<Self, crate::StoreError> {
-        let db = crate::store::sqlite::Sqlite::open(&config.data_dir)?;
-        let services = Services::new(config);
+        let db = crate::store::sqlite::Sqlite::open(&config.local.data_dir)?;
+        let cursors = Cursors::from_settings(&config.paging);
         Ok(AppState {
-            visits: Arc::new(crate::visits::sqlite::SqliteVisits::open(db.clone())?),
-            ads: Arc::new(crate::ads::sqlite::SqliteAds::open(db.clone())?),
-            ad_server: services.ad_server,
-            self_url: services.self_url,
-            cursors: services.cursors,
-            logs: Arc::new(crate::logs::sqlite::SqliteLogs::open(db.clone())?),
-            people: Arc::new(crate::people::sqlite::SqlitePeople::open(db.clone())?),
-            stats: Arc::new(crate::stats::sqlite::SqliteStats::open(db)?),
+            visits: VisitsState {
+                store: Arc::new(crate::visits::sqlite::SqliteVisits::open(db.clone())?),
+                cursors: cursors.clone(),
+            },
+            ads: AdsState {
+                store: Arc::new(crate::ads::sqlite::SqliteAds::open(db.clone())?),
+                ad_server: Arc::new(AdServer::from_settings(&config.ads)),
+            },
+            logs: LogsState {
+                store: Arc::new(crate::logs::sqlite::SqliteLogs::open(db.clone())?),
+                cursors: cursors.clone(),
+            },
+            people: PeopleState {
+                store: Arc::new(crate::people::sqlite::SqlitePeople::open(db.clone())?),
+                cursors: cursors.clone(),
+            },
+            stats: StatsState {
+                store: Arc::new(crate::stats::sqlite::SqliteStats::open(db)?),
+                cursors,
+                self_url: config.stats.self_url.clone(),
+            },
         })
     }
+}
+
+/// Each part the local API hands a handler, taken from every service's state.
+macro_rules! parts {
+    ($($state:ty => |$all:ident| $part:expr;)*) => {
+        $(impl From<&AppState> for $state {
+            fn from($all: &AppState) -> Self {
+                $part
+            }
+        })*
+    };
+}
+
+parts! {
+    NoState => |_all| NoState;
+    VisitsState => |all| all.visits.clone();
+    AdsState => |all| all.ads.clone();
+    LogsState => |all| all.logs.clone();
+    PeopleState => |all| all.people.clone();
+    StatsState => |all| all.stats.clone();
+    SelfTestState => |all| SelfTestState { self_url: all.stats.self_url.clone() };
+    DashboardState => |all| DashboardState {
+        visits: Arc::clone(&all.visits.store),
+        ads: Arc::clone(&all.ads.store),
+        logs: Arc::clone(&all.logs.store),
+        people: Arc::clone(&all.people.store),
+        stats: Arc::clone(&all.stats.store),
+    };
 }

@@ -1,7 +1,7 @@
 //! What the integration tests reach below the public API (only with the `test-support`
 //! feature): a client for a test server, and the storage constants their assertions count with.
 
-use crate::config::Config;
+use crate::config::Aws;
 use crate::store::dynamodb::{client, Client};
 
 pub use crate::logs::dynamodb::EXPIRES as LOG_EXPIRES;
@@ -10,9 +10,8 @@ pub use crate::visits::dynamodb::SHARDS as VISIT_SHARDS;
 
 /// A client for the DynamoDB-protocol server at `endpoint`, otherwise configured by default.
 pub async fn client_at(endpoint: &str) -> Client {
-    client(&Config {
+    client(&Aws {
         dynamodb_endpoint: Some(endpoint.to_string()),
-        ..Config::default()
+        ..Aws::default()
     })
-    .await
 }

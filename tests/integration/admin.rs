@@ -95,7 +95,12 @@ async fn people_empty(client: aws_sdk_dynamodb::Client, name: String) -> bool {
     let mut tables = tally::config::Config::default().tables;
     tables.people = name;
     let state = tally_tests::dynamodb_state_on(client, tables);
-    state.people.is_empty().await.expect("people table read")
+    state
+        .people
+        .store
+        .is_empty()
+        .await
+        .expect("people table read")
 }
 
 fn assert_imported_without_creating_tables(output: &std::process::Output, operations: &[String]) {

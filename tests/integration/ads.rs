@@ -13,7 +13,10 @@ const TIMEOUT: Duration = Duration::from_millis(500);
 /// The local API on `engine` with its ad server at a stub behaving as `behaviour`.
 async fn api_with(engine: Engine, behaviour: Behaviour) -> (Api, StubServer) {
     let stub = StubServer::start(behaviour).await;
-    let api = Api::on_with(engine, |state| state.ad_server = stub.ad_server(TIMEOUT)).await;
+    let api = Api::on_with(engine, |state| {
+        state.ads.ad_server = stub.ad_server(TIMEOUT)
+    })
+    .await;
     (api, stub)
 }
 
@@ -274,7 +277,7 @@ async fn an_unreachable_ad_server_is_502() {
     let url = format!("http://{}/vast", closed.local_addr().expect("addr"));
     drop(closed);
     let api = Api::on_with(Engine::Sqlite, |state| {
-        state.ad_server = tally::ads::AdServer::new(url, TIMEOUT)
+        state.ads.ad_server = std::sync::Arc::new(tally::ads::AdServer::new(url, TIMEOUT))
     })
     .await;
     assert_error(&ad(&api, "alice", "1.0").await, 502, "could not be reached");

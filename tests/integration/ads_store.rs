@@ -41,7 +41,7 @@ fn counts(ad_requests: u64, impressions: u64) -> Option<Counts> {
 
 async fn record_counts_each_event_for_the_user_and_the_sdk_version(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = &stores.state.ads;
+    let store = &stores.state.ads.store;
     store
         .record(Event::AdRequest, &params("alice", "1.0"))
         .await
@@ -64,7 +64,7 @@ async fn record_counts_each_event_for_the_user_and_the_sdk_version(engine: Engin
 
 async fn users_and_sdk_versions_are_separate_namespaces(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = &stores.state.ads;
+    let store = &stores.state.ads.store;
     store
         .record(Event::AdRequest, &params("1.0", "9"))
         .await
@@ -88,13 +88,20 @@ async fn never_counted_keys_are_none(engine: Engine) {
         stores
             .state
             .ads
+            .store
             .counts(&user("nobody"))
             .await
             .expect("read"),
         None
     );
     assert_eq!(
-        stores.state.ads.counts(&sdk("0.0")).await.expect("read"),
+        stores
+            .state
+            .ads
+            .store
+            .counts(&sdk("0.0"))
+            .await
+            .expect("read"),
         None
     );
 }
@@ -107,7 +114,7 @@ async fn concurrent_records_are_exact(engine: Engine) {
         _ => (300, 16),
     };
     let stores = Stores::on(engine).await;
-    let store: Arc<dyn AdStore> = Arc::clone(&stores.state.ads);
+    let store: Arc<dyn AdStore> = Arc::clone(&stores.state.ads.store);
     let limit = Arc::new(tokio::sync::Semaphore::new(in_flight));
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..2 * each {
@@ -154,10 +161,13 @@ async fn dynamodb_spreads_sdk_counters_over_shards_and_reads_sum_them() {
     let (client, tables) = tally_tests::dynamodb_tables().await;
     let config = Config {
         tables: tables.clone(),
-        ad_shards: SHARDS,
+        ads: tally::config::AdsSettings {
+            ad_shards: SHARDS,
+            ..Default::default()
+        },
         ..Config::default()
     };
-    let store = AppState::dynamodb(client.clone(), &config).ads;
+    let store = AppState::dynamodb(client.clone(), &config).ads.store;
     for _ in 0..RECORDS {
         store
             .record(Event::Impression, &params("alice", "1.0"))
@@ -213,7 +223,7 @@ fn impressions(item: &std::collections::HashMap<String, AttributeValue>) -> u64 
 async fn dynamodb_counter_writes_are_not_resent_when_slow() {
     let slow = StubServer::start(Behaviour::SlowAwsJson(Duration::from_millis(2_500))).await;
     let client = client_at(&slow.base).await;
-    let store = AppState::dynamodb(client, &Config::default()).ads;
+    let store = AppState::dynamodb(client, &Config::default()).ads.store;
     store
         .record(Event::AdRequest, &params("alice", "1.0"))
         .await

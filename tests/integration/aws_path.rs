@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use std::time::Duration;
-use tally::config::{Config, TableNames};
+use tally::config::TableNames;
 use tally::people::age::AgeGroup;
 use tally_tests::lambda_call::{call, call_within, function_env, LambdaRequest};
 use tally_tests::slow_proxy::SlowProxy;
@@ -218,11 +218,10 @@ async fn a_slow_conditional_put_is_awaited_not_resent_on_both_paths() {
     let env = function_env(&tables);
     let slow = Duration::from_millis(2500);
     let proxy = SlowProxy::start(&dynamodb_endpoint(), "PutItem", slow).await;
-    let config = Config {
+    let client = tally::store::dynamodb::client(&tally::config::Aws {
         dynamodb_endpoint: Some(proxy.endpoint.clone()),
-        ..Config::default()
-    };
-    let client = tally::store::dynamodb::client(&config).await;
+        ..Default::default()
+    });
     let api = Api::serve(dynamodb_state_on(client, tables.names.clone())).await;
     let reply = api.post_json("/people", &json!({"First": "Slow"})).await;
     assert_eq!(reply.status, 201, "{}", reply.text());
@@ -265,7 +264,7 @@ async fn a_create_that_ends_in_409_registers_no_group_on_both_paths() {
         .post_json("/people", &json!({"ID": 5, "First": "Ann", "Age": 30}))
         .await;
     assert_error(&retry, 409, "ID: 5");
-    let groups = api.state.people.age_groups().await.expect("groups");
+    let groups = api.state.people.store.age_groups().await.expect("groups");
     assert_eq!(groups, [AgeGroup::Stated(30)]);
 }
 
@@ -289,11 +288,10 @@ async fn a_request_answers_503_before_its_deadline_on_both_paths() {
     let tables = DynamoTables::create().await;
     let env = function_env(&tables);
     let frozen = frozen_endpoint().await;
-    let config = Config {
+    let client = tally::store::dynamodb::client(&tally::config::Aws {
         dynamodb_endpoint: Some(frozen.clone()),
-        ..Config::default()
-    };
-    let client = tally::store::dynamodb::client(&config).await;
+        ..Default::default()
+    });
     let state = std::sync::Arc::new(dynamodb_state_on(client, tables.names.clone()));
     let handler = tally_functions::dispatch::handler("visits-increment").expect("handler");
     let req = tally_local::server::event(
@@ -309,7 +307,7 @@ async fn a_request_answers_503_before_its_deadline_on_both_paths() {
     let req = lambda_http::RequestExt::with_path_parameters(req, params);
     let limit = Duration::from_secs(2);
     let started = std::time::Instant::now();
-    let resp = tally_functions::invoke::invoke(handler, state, req, limit).await;
+    let resp = tally_functions::invoke::invoke(move |req| handler(&state, req), req, limit).await;
     assert!(started.elapsed() < limit, "{:?}", started.elapsed());
     assert_eq!(resp.status(), 503);
     assert!(resp.headers().contains_key("retry-after"));

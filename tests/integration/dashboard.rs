@@ -63,7 +63,7 @@ impl StatsStore for Down {
 }
 
 async fn a_failing_store_marks_only_its_section_unavailable(engine: Engine) {
-    let api = Api::on_with(engine, |state| state.stats = Arc::new(Down)).await;
+    let api = Api::on_with(engine, |state| state.stats.store = Arc::new(Down)).await;
     seed(&api.state).await;
     let reply = api.get("/dashboard").await;
     assert_eq!(reply.status, 200, "{}", reply.text());
@@ -78,16 +78,16 @@ async fn a_failing_store_marks_only_its_section_unavailable(engine: Engine) {
 async fn grow(state: &tally::AppState, from: usize, n: usize) {
     let tasks = (from..from + n).map(|i| async move {
         let path = CountedPath::from_proxy(&format!("p{i}")).expect("path");
-        state.stats.increment(&path).await.expect("path");
+        state.stats.store.increment(&path).await.expect("path");
         let id = tally::visits::VisitId::parse("id", &format!("v{i}")).expect("id");
-        state.visits.increment(&id).await.expect("visit");
+        state.visits.store.increment(&id).await.expect("visit");
         if i % 10 == 0 {
             let params = tally::ads::AdParams {
                 username: "u".into(),
                 sdk_version: format!("sdk{i}"),
             };
             let event = tally::ads::Event::AdRequest;
-            state.ads.record(event, &params).await.expect("ad");
+            state.ads.store.record(event, &params).await.expect("ad");
             let person = tally::people::Person {
                 id: i as u64 + 1,
                 details: tally::people::Details {
@@ -98,7 +98,7 @@ async fn grow(state: &tally::AppState, from: usize, n: usize) {
                     graduated: None,
                 },
             };
-            state.people.upsert(&person).await.expect("person");
+            state.people.store.upsert(&person).await.expect("person");
         }
     });
     futures_util::stream::iter(tasks)
@@ -110,7 +110,7 @@ async fn grow(state: &tally::AppState, from: usize, n: usize) {
         .collect();
     let body =
         serde_json::json!({"userId": "u", "sessionId": format!("s{from}"), "actions": actions});
-    tally::logs::record(state.logs.as_ref(), body.to_string().as_bytes())
+    tally::logs::record(state.logs.store.as_ref(), body.to_string().as_bytes())
         .await
         .expect("log");
 }

@@ -15,14 +15,14 @@ async fn top_visitors_are_most_counted_first_ties_by_id(engine: Engine) {
     for (id, times) in [("b", 2), ("a", 2), ("c", 5), ("d", 1)] {
         let id = VisitId::parse("id", id).expect("id");
         for _ in 0..times {
-            stores.state.visits.increment(&id).await.expect("inc");
+            stores.state.visits.store.increment(&id).await.expect("inc");
         }
     }
     let visit = |id: &str, count| Visit {
         id: id.into(),
         count,
     };
-    let top = stores.state.visits.top(3).await.expect("top");
+    let top = stores.state.visits.store.top(3).await.expect("top");
     assert_eq!(top, vec![visit("c", 5), visit("a", 2), visit("b", 2)]);
 }
 
@@ -43,12 +43,12 @@ async fn top_visitors_are_exact_wherever_the_limit_cuts(engine: Engine) {
     for (id, times) in counts {
         let id = VisitId::parse("id", id).expect("id");
         for _ in 0..times {
-            stores.state.visits.increment(&id).await.expect("inc");
+            stores.state.visits.store.increment(&id).await.expect("inc");
         }
     }
     let ranked = ["x", "y", "z", "w", "v", "s", "t", "u"];
     for limit in 0..=9 {
-        let top = stores.state.visits.top(limit).await.expect("top");
+        let top = stores.state.visits.store.top(limit).await.expect("top");
         let ids: Vec<&str> = top.iter().map(|v| v.id.as_str()).collect();
         assert_eq!(ids, ranked[..limit.min(8)], "limit {limit}");
         for visit in top {
@@ -64,7 +64,7 @@ async fn top_visitors_are_exact_inside_a_crowded_rank_step(engine: Engine) {
     let stores = Stores::on(engine).await;
     let ids: Vec<String> = (0..150).map(|i| format!("v{i:03}")).collect();
     let tasks = ids.iter().map(|raw| {
-        let visits = &stores.state.visits;
+        let visits = &stores.state.visits.store;
         async move {
             let id = VisitId::parse("id", raw).expect("id");
             let times = if raw == "v149" { 3 } else { 2 };
@@ -76,7 +76,7 @@ async fn top_visitors_are_exact_inside_a_crowded_rank_step(engine: Engine) {
     futures_util::stream::iter(tasks)
         .for_each_concurrent(16, |task| task)
         .await;
-    let top = stores.state.visits.top(3).await.expect("top");
+    let top = stores.state.visits.store.top(3).await.expect("top");
     let shown: Vec<(&str, u64)> = top.iter().map(|v| (v.id.as_str(), v.count)).collect();
     assert_eq!(shown, [("v149", 3), ("v000", 2), ("v001", 2)]);
 }
@@ -91,6 +91,7 @@ async fn sdk_versions_are_listed_in_order_with_their_totals(engine: Engine) {
         stores
             .state
             .ads
+            .store
             .record(Event::AdRequest, &params("u", "2.0"))
             .await
             .expect("ad");
@@ -98,18 +99,21 @@ async fn sdk_versions_are_listed_in_order_with_their_totals(engine: Engine) {
     stores
         .state
         .ads
+        .store
         .record(Event::Impression, &params("v", "2.0"))
         .await
         .expect("imp");
     stores
         .state
         .ads
+        .store
         .record(Event::AdRequest, &params("1.0", "1.0"))
         .await
         .expect("ad");
     stores
         .state
         .ads
+        .store
         .record(Event::AdRequest, &params("w", "3.0"))
         .await
         .expect("ad");
@@ -117,7 +121,13 @@ async fn sdk_versions_are_listed_in_order_with_their_totals(engine: Engine) {
         ad_requests,
         impressions,
     };
-    let listed = stores.state.ads.sdk_versions(2).await.expect("versions");
+    let listed = stores
+        .state
+        .ads
+        .store
+        .sdk_versions(2)
+        .await
+        .expect("versions");
     assert_eq!(
         listed,
         vec![
@@ -137,7 +147,7 @@ fn day(day: &str, kind: &str, count: u64) -> DailyCount {
 
 async fn the_daily_rollup_counts_each_action_once_even_on_a_retry(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.logs.as_ref();
+    let store = stores.state.logs.store.as_ref();
     let body = json!({"userId": "u", "sessionId": "s", "actions": [
         {"time": "2026-03-01T23:30:00-02:00", "type": "CLICK"},
         {"time": "2026-03-02T00:10:00Z", "type": "CLICK"},
@@ -178,7 +188,7 @@ fn person(id: u64, age: Option<u8>) -> Person {
 
 async fn group_counts_follow_inserts_and_overwrites(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let people = &stores.state.people;
+    let people = &stores.state.people.store;
     assert_eq!(people.group_counts().await.expect("counts"), vec![]);
     assert!(people.insert(&person(1, Some(30))).await.expect("insert"));
     assert!(people.insert(&person(2, Some(30))).await.expect("insert"));

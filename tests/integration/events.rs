@@ -32,13 +32,13 @@ async fn every_event_runs_through_its_function() {
     let dir = tempfile::TempDir::new().expect("temp dir");
     let stub = StubServer::start(Behaviour::Xml).await;
     let mut state = tally_tests::sqlite_state(dir.path());
-    state.ad_server = stub.ad_server(Duration::from_secs(3));
+    state.ads.ad_server = stub.ad_server(Duration::from_secs(3));
     let state = Arc::new(state);
     for function in functions() {
         let req = lambda_http::request::from_str(&read(function))
             .unwrap_or_else(|e| panic!("{function}: not an API Gateway event: {e}"));
         let handle = handler(function).unwrap_or_else(|| panic!("{function}: no such function"));
-        let resp = respond(handle(Arc::clone(&state), req).await);
+        let resp = respond(handle(&state, req).await);
         let expected_ok = function != FALLBACK_FUNCTION;
         assert_eq!(
             resp.status().is_success(),

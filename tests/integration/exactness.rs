@@ -54,7 +54,7 @@ async fn ads_count_every_ad_request_and_impression_exactly() {
     let stub = StubServer::start(Behaviour::Xml).await;
     let api = Arc::new(
         Api::on_with(Engine::Sqlite, |state| {
-            state.ad_server = stub.ad_server(Duration::from_secs(3))
+            state.ads.ad_server = stub.ad_server(Duration::from_secs(3))
         })
         .await,
     );

@@ -38,7 +38,7 @@ fn lambda_timeout(function: &str) -> Duration {
 async fn api_on(server: &DynamoServer, stub: &StubServer, engine: Engine) -> Api {
     let names = server.create_tables().await;
     let mut state = tally_tests::dynamodb_state_on(server.client().await, names);
-    state.ad_server = stub.ad_server(Duration::from_secs(3));
+    state.ads.ad_server = stub.ad_server(Duration::from_secs(3));
     if engine == Engine::Lambda {
         let tables: Vec<(&str, String)> = TABLES
             .iter()

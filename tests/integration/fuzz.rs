@@ -238,7 +238,7 @@ async fn random_requests_to_every_route_never_panic_nor_answer_5xx() {
     let stub = StubServer::start(Behaviour::Xml).await;
     // A real server on the same store, so `POST /test/{n}` has an API to call back.
     let api = Api::on_with(Engine::Sqlite, |state| {
-        state.ad_server = stub.ad_server(Duration::from_secs(3))
+        state.ads.ad_server = stub.ad_server(Duration::from_secs(3))
     })
     .await;
     let host = api.base.trim_start_matches("http://").to_string();

@@ -60,7 +60,7 @@ async fn unreadable_content_types_are_415_and_store_nothing(engine: Engine) {
 async fn values_that_do_not_decode_to_utf8_are_400_and_never_merge(engine: Engine) {
     let stub = StubServer::start(Behaviour::Xml).await;
     let api = Api::on_with(engine, |state| {
-        state.ad_server = stub.ad_server(std::time::Duration::from_secs(2))
+        state.ads.ad_server = stub.ad_server(std::time::Duration::from_secs(2))
     })
     .await;
     for bad in [
@@ -303,7 +303,7 @@ async fn the_ad_route_never_passes_on_empty_or_encoded_bodies(engine: Engine) {
     ] {
         let stub = StubServer::start(behaviour).await;
         let api = Api::on_with(engine, |state| {
-            state.ad_server = stub.ad_server(std::time::Duration::from_secs(2))
+            state.ads.ad_server = stub.ad_server(std::time::Duration::from_secs(2))
         })
         .await;
         let reply = api.get(query).await;

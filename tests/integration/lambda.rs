@@ -20,7 +20,7 @@ async fn every_route_answers_its_event_through_lambda_mode() {
     let stub = StubServer::start(Behaviour::Xml).await;
     let timeout = Duration::from_secs(3);
     let api = Api::on_with(Engine::Lambda, |state| {
-        state.ad_server = stub.ad_server(timeout)
+        state.ads.ad_server = stub.ad_server(timeout)
     })
     .await;
     assert_every_route_works(&api).await;

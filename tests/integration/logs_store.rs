@@ -40,7 +40,7 @@ async fn all(store: &dyn LogStore, filter: &LogFilter, limit: usize) -> Vec<LogE
 
 async fn recording_the_same_request_twice_stores_each_action_once(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.logs.as_ref();
+    let store = stores.state.logs.store.as_ref();
     store.record(&sample(), 1_000).await.expect("record");
     store.record(&sample(), 2_000).await.expect("record again");
     let found = all(store, &LogFilter::default(), 100).await;
@@ -63,7 +63,7 @@ fn one_action(user: &str, kind: &str, time: &str) -> LogBatch {
 
 async fn equal_instants_follow_first_arrival_then_place_in_request(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.logs.as_ref();
+    let store = stores.state.logs.store.as_ref();
     let first = batch(json!({"userId": "u", "sessionId": "s", "actions": [
         {"time": "2018-10-19T03:37:28Z", "type": "B"},
         {"time": "2018-10-18T21:37:28-06:00", "type": "A"}
@@ -90,7 +90,7 @@ async fn equal_instants_follow_first_arrival_then_place_in_request(engine: Engin
 
 async fn every_filter_combination_selects_exactly(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.logs.as_ref();
+    let store = stores.state.logs.store.as_ref();
     let times = [
         "2018-10-18T21:00:00-06:00",
         "2018-10-19T04:00:00+01:00",
@@ -141,7 +141,7 @@ async fn every_filter_combination_selects_exactly(engine: Engine) {
 /// them or the row is read from the table (DynamoDB keeps large ones out of the indexes).
 async fn properties_of_any_size_come_back_whole_from_every_filter(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.logs.as_ref();
+    let store = stores.state.logs.store.as_ref();
     let texts = [
         String::new(),
         "é".repeat(350),
@@ -189,7 +189,7 @@ on_every_store!(
 async fn a_retry_after_a_partial_write_completes_it_without_duplicates() {
     let (client, tables) = tally_tests::dynamodb_tables().await;
     let state = tally_tests::dynamodb_state_on(client.clone(), tables.clone());
-    let store = state.logs.as_ref();
+    let store = state.logs.store.as_ref();
     store.record(&sample(), 1_000).await.expect("record");
     let before = all(store, &LogFilter::default(), 100).await;
     let user = filter(Some("ABC123XYZ"), None, None, None);
@@ -217,10 +217,12 @@ async fn actions_and_retry_records_expire_after_the_retention_rollups_never() {
     let logs_with_retention = |client, tables, days| {
         let config = tally::config::Config {
             tables,
-            log_retention_days: days,
+            logs: tally::config::LogsSettings {
+                log_retention_days: days,
+            },
             ..tally::config::Config::default()
         };
-        tally::AppState::dynamodb(client, &config).logs
+        tally::AppState::dynamodb(client, &config).logs.store
     };
     let (client, tables) = tally_tests::dynamodb_tables().await;
     let arrival = 1_700_000_000_123_456_789;
@@ -273,7 +275,7 @@ async fn index_entries_leave_large_properties_to_the_table_item() {
     let sent = batch(json!({"userId": "u", "sessionId": "s", "actions": [
         action("2018-10-19T03:37:28Z", "x".repeat(100)),
         action("2018-10-19T03:37:29Z", noise(16_000))]}));
-    state.logs.record(&sent, 1_000).await.expect("record");
+    state.logs.store.record(&sent, 1_000).await.expect("record");
     for (index, key, value) in [
         ("ByUserType", "ut", json!(["u", "T"]).to_string()),
         ("ByType", "ts", json!(["T", 0]).to_string()),

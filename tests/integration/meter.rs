@@ -14,9 +14,9 @@ async fn a_counter_increment_costs_the_item_and_its_index_entries() {
     let state = DynamoTables::create_at(meter.endpoint()).await.state();
     meter.take();
     let id = VisitId::parse("id", "alice").expect("id");
-    state.visits.increment(&id).await.expect("first");
+    state.visits.store.increment(&id).await.expect("first");
     let first = meter.take();
-    state.visits.increment(&id).await.expect("second");
+    state.visits.store.increment(&id).await.expect("second");
     let second = meter.take();
     eprintln!("{first:?}\n{second:?}");
     assert_eq!(first.operations(), ["UpdateItem"]);
@@ -24,7 +24,7 @@ async fn a_counter_increment_costs_the_item_and_its_index_entries() {
     // The second count enters `ByRank`: ADD (1), then SET rank (1) and the new entry (1).
     assert_eq!(second.operations(), ["UpdateItem", "UpdateItem"]);
     assert_eq!((second.rru, second.wru), (0.0, 3.0), "{second:?}");
-    state.visits.count(&id).await.expect("count");
+    state.visits.store.count(&id).await.expect("count");
     let read = meter.take();
     assert_eq!((read.rru, read.wru), (1.0, 0.0), "{read:?}");
 }

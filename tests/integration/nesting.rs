@@ -108,7 +108,12 @@ async fn properties_stored_deeper_than_the_limit_still_read_back(engine: Engine)
     let mut batch = LogBatch::parse(log_body("{}").as_bytes()).expect("valid batch");
     let deep = format!("{{\"p\":{}}}", nested(false, STORED_DEEP));
     batch.actions[0].properties = deep.clone();
-    api.state.logs.record(&batch, 1_000).await.expect("record");
+    api.state
+        .logs
+        .store
+        .record(&batch, 1_000)
+        .await
+        .expect("record");
     let reply = api.get("/log?userId=deep").await;
     assert_eq!(reply.status, 200);
     assert!(reply.text().contains(&deep));

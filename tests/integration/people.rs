@@ -138,7 +138,7 @@ async fn paging_2500_people_returns_each_once_in_order(engine: Engine) {
     let limit = Arc::new(tokio::sync::Semaphore::new(4));
     let mut tasks = tokio::task::JoinSet::new();
     for person in people.clone() {
-        let (store, limit) = (Arc::clone(&api.state.people), Arc::clone(&limit));
+        let (store, limit) = (Arc::clone(&api.state.people.store), Arc::clone(&limit));
         tasks.spawn(async move {
             let _permit = limit.acquire().await.expect("semaphore");
             store.upsert(&person).await.expect("upsert");

@@ -39,7 +39,7 @@ async fn all_ids(store: &dyn PersonStore) -> Vec<u64> {
 
 async fn insert_refuses_taken_ids_and_upsert_overwrites(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.people.as_ref();
+    let store = stores.state.people.store.as_ref();
     let ann = person(7, "Ann", Some(30), Some("2001-06-25"));
     assert!(store.insert(&ann).await.expect("insert"));
     assert!(!store
@@ -55,7 +55,7 @@ async fn insert_refuses_taken_ids_and_upsert_overwrites(engine: Engine) {
 
 async fn new_ids_are_above_every_stored_id(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.people.as_ref();
+    let store = stores.state.people.store.as_ref();
     let details = person(1, "Auto", None, None).details;
     assert_eq!(
         store.insert_new(&details).await.expect("new").map(|p| p.id),
@@ -85,7 +85,7 @@ async fn new_ids_are_above_every_stored_id(engine: Engine) {
 
 async fn concurrent_new_and_explicit_ids_never_collide(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store: Arc<dyn PersonStore> = Arc::clone(&stores.state.people);
+    let store: Arc<dyn PersonStore> = Arc::clone(&stores.state.people.store);
     let mut tasks = tokio::task::JoinSet::new();
     for n in 1..=100u64 {
         let store = Arc::clone(&store);
@@ -114,7 +114,7 @@ async fn concurrent_new_and_explicit_ids_never_collide(engine: Engine) {
 
 async fn list_resumes_after_an_id_in_order(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.people.as_ref();
+    let store = stores.state.people.store.as_ref();
     for n in [5, 1, 12, 3, 9] {
         store
             .upsert(&person(n, "x", None, None))
@@ -134,7 +134,7 @@ async fn list_resumes_after_an_id_in_order(engine: Engine) {
 
 async fn last_names_match_ignoring_case_and_surrounding_space(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.people.as_ref();
+    let store = stores.state.people.store.as_ref();
     for (n, last) in [
         (3, "Robiner"),
         (1, "Conway"),
@@ -168,7 +168,7 @@ async fn walk(store: &dyn PersonStore, today: Date, limit: usize) -> Vec<(Option
 
 async fn age_order_is_effective_age_then_id_with_unplaced_last(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.people.as_ref();
+    let store = stores.state.people.store.as_ref();
     let today = day("2025-06-15");
     let people = [
         person(1, "stated 46", Some(46), Some("1950-01-01")),
@@ -204,7 +204,7 @@ async fn age_order_is_effective_age_then_id_with_unplaced_last(engine: Engine) {
 
 async fn import_loads_the_original_csv_and_twice_changes_nothing(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.people.as_ref();
+    let store = stores.state.people.store.as_ref();
     let today = date::today();
     let first = import(store, ORIGINAL_CSV, today).await.expect("import");
     assert_eq!(
@@ -238,7 +238,7 @@ async fn import_loads_the_original_csv_and_twice_changes_nothing(engine: Engine)
 
 async fn bad_rows_are_reported_by_line_and_the_rest_loads(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.people.as_ref();
+    let store = stores.state.people.store.as_ref();
     let csv = "\u{feff}ID,First,Last,Age,GithubAcct,Date of 3rd Grade Graduation\r\n\
                1,Ann,Lee,,,6/25/01\r\n\
                2,Bob,Ray,old,,\r\n\
@@ -274,7 +274,7 @@ async fn bad_rows_are_reported_by_line_and_the_rest_loads(engine: Engine) {
 
 async fn a_changed_row_overwrites_on_import(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.people.as_ref();
+    let store = stores.state.people.store.as_ref();
     let header = "ID,First,Last,Age,GithubAcct,Date of 3rd Grade Graduation\n";
     let today = date::today();
     let first = format!("{header}1,Ann,Lee,30,,\n");
@@ -297,7 +297,7 @@ async fn a_changed_row_overwrites_on_import(engine: Engine) {
 
 async fn a_file_with_another_header_is_refused_whole(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.people.as_ref();
+    let store = stores.state.people.store.as_ref();
     let err = import(store, "id,name\n1,Ann\n".as_bytes(), date::today())
         .await
         .expect_err("wrong header");

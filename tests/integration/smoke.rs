@@ -44,7 +44,7 @@ fn every_function() -> BTreeSet<String> {
 async fn smoke_passes_on_every_route(engine: Engine) {
     let ad_server = StubServer::start(Behaviour::Xml).await;
     let api = Api::on_with(engine, |state| {
-        state.ad_server = ad_server.ad_server(Duration::from_secs(3));
+        state.ads.ad_server = ad_server.ad_server(Duration::from_secs(3));
     })
     .await;
     assert_eq!(smoke(&api.base).await, every_function());

@@ -120,7 +120,7 @@ async fn top_ten_of_many_paths_is_right_and_reads_a_bounded_number_of_items(engi
             counts.insert(format!("p{i:05}"), count);
         }
     }
-    count_concurrently(&api.state.stats, &counts).await;
+    count_concurrently(&api.state.stats.store, &counts).await;
     let mut ranking: Vec<(String, u64)> = counts.into_iter().collect();
     ranking.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 
@@ -141,7 +141,13 @@ async fn top_ten_of_many_paths_is_right_and_reads_a_bounded_number_of_items(engi
     assert_eq!(top, ranking[..10]);
     assert!(reply.header("next-cursor").is_some());
 
-    let first = api.state.stats.ranked(None, 11).await.expect("first page");
+    let first = api
+        .state
+        .stats
+        .store
+        .ranked(None, 11)
+        .await
+        .expect("first page");
     assert!(
         first.items_read <= MOST_ITEMS_READ,
         "read {}",
@@ -151,6 +157,7 @@ async fn top_ten_of_many_paths_is_right_and_reads_a_bounded_number_of_items(engi
     let second = api
         .state
         .stats
+        .store
         .ranked(Some(tenth), 11)
         .await
         .expect("second page");

@@ -29,7 +29,7 @@ async fn count_all(store: &dyn StatsStore, counts: &[(&str, u64)]) -> Vec<PathCo
 
 async fn increments_are_per_path_and_start_at_one(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = &stores.state.stats;
+    let store = &stores.state.stats.store;
     assert_eq!(store.increment(&path("a/b")).await.expect("inc"), 1);
     assert_eq!(store.increment(&path("a/b")).await.expect("inc"), 2);
     assert_eq!(store.increment(&path("A/b")).await.expect("inc"), 1);
@@ -39,7 +39,7 @@ async fn increments_are_per_path_and_start_at_one(engine: Engine) {
 
 async fn ranked_orders_by_count_then_path_bytes_and_resumes_after_an_entry(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = stores.state.stats.as_ref();
+    let store = stores.state.stats.store.as_ref();
     let mut counts: Vec<(String, u64)> = (0..24).map(|i| (format!("p{i:02}"), i % 4 + 1)).collect();
     for odd in ["a", "B", "b", "a%20b", "a/b", "Z", "%7E"] {
         counts.push((odd.to_string(), 2));
@@ -68,7 +68,7 @@ async fn ranked_orders_by_count_then_path_bytes_and_resumes_after_an_entry(engin
 async fn concurrent_increments_are_exact(engine: Engine) {
     const TOTAL: u64 = 500;
     let stores = Stores::on(engine).await;
-    let store: Arc<dyn StatsStore> = Arc::clone(&stores.state.stats);
+    let store: Arc<dyn StatsStore> = Arc::clone(&stores.state.stats.store);
     let limit = Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..TOTAL {

@@ -10,7 +10,7 @@ fn id(raw: &str) -> VisitId {
 
 async fn increments_start_at_one_and_count_reads_them(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = &stores.state.visits;
+    let store = &stores.state.visits.store;
     assert_eq!(store.count(&id("alice")).await.expect("count"), None);
     assert_eq!(store.increment(&id("alice")).await.expect("inc"), 1);
     assert_eq!(store.increment(&id("alice")).await.expect("inc"), 2);
@@ -19,7 +19,7 @@ async fn increments_start_at_one_and_count_reads_them(engine: Engine) {
 
 async fn list_is_in_byte_order_and_resumes_after_a_key(engine: Engine) {
     let stores = Stores::on(engine).await;
-    let store = &stores.state.visits;
+    let store = &stores.state.visits.store;
     let ids = ["b", "a", "é", "Z", "a b", "zz", "0", "ab"];
     for raw in ids {
         store.increment(&id(raw)).await.expect("inc");
@@ -53,7 +53,7 @@ async fn list_is_in_byte_order_and_resumes_after_a_key(engine: Engine) {
 async fn concurrent_increments_are_exact(engine: Engine) {
     const TOTAL: u64 = 2000;
     let stores = Stores::on(engine).await;
-    let store: Arc<dyn VisitStore> = Arc::clone(&stores.state.visits);
+    let store: Arc<dyn VisitStore> = Arc::clone(&stores.state.visits.store);
     let limit = Arc::new(tokio::sync::Semaphore::new(64));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..TOTAL {
@@ -104,7 +104,7 @@ async fn dynamodb_reads_are_gets_and_index_queries_never_scans() {
 async fn dynamodb_raises_the_rank_only_when_the_count_crosses_a_step() {
     let (state, log) = tally_tests::DynamoTables::create().await.recorded_state();
     for _ in 0..9 {
-        state.visits.increment(&id("a")).await.expect("inc");
+        state.visits.store.increment(&id("a")).await.expect("inc");
     }
     let ops = log.take();
     assert_eq!(ops, ["UpdateItem"; 11], "9 increments + 2 rank raises");
@@ -117,7 +117,7 @@ async fn dynamodb_raises_the_rank_only_when_the_count_crosses_a_step() {
 async fn dynamodb_ids_below_the_ten_highest_counts_seen_get_no_rank_until_they_reach_them() {
     let (state, log) = tally_tests::DynamoTables::create().await.recorded_state();
     let increment = |raw: &str| {
-        let (visits, raw) = (&state.visits, raw.to_string());
+        let (visits, raw) = (&state.visits.store, raw.to_string());
         async move { visits.increment(&id(&raw)).await.expect("inc") }
     };
     let leaders: Vec<String> = (0..10).map(|i| format!("top{i}")).collect();
@@ -135,7 +135,7 @@ async fn dynamodb_ids_below_the_ten_highest_counts_seen_get_no_rank_until_they_r
         ["UpdateItem"; 7],
         "the ADDs alone, below the floor of 8"
     );
-    let top = state.visits.top(10).await.expect("top");
+    let top = state.visits.store.top(10).await.expect("top");
     let shown: Vec<(&str, u64)> = top.iter().map(|v| (v.id.as_str(), v.count)).collect();
     let expected: Vec<(&str, u64)> = leaders.iter().map(|l| (l.as_str(), 8)).collect();
     assert_eq!(shown, expected, "ten ids at 8 outrank low at 7");
@@ -143,7 +143,7 @@ async fn dynamodb_ids_below_the_ten_highest_counts_seen_get_no_rank_until_they_r
     assert_eq!(increment("low").await, 8);
     assert_eq!(log.take(), ["UpdateItem"; 2], "the ADD, then low's rank 8");
     increment("low").await;
-    let top = state.visits.top(10).await.expect("top");
+    let top = state.visits.store.top(10).await.expect("top");
     let shown: Vec<(&str, u64)> = top.iter().map(|v| (v.id.as_str(), v.count)).collect();
     assert_eq!(shown[0], ("low", 9));
     assert_eq!(shown[1..], expected[..9]);
@@ -163,7 +163,10 @@ async fn dynamodb_increments_cost_what_the_simulation_prices() {
     meter.take();
     let mut stored = None;
     for count in 1..=9 {
-        assert_eq!(state.visits.increment(&longest).await.expect("inc"), count);
+        assert_eq!(
+            state.visits.store.increment(&longest).await.expect("inc"),
+            count
+        );
         let units = meter.take();
         // One id: fewer than ten ranked ids seen, so no entry floor.
         let set = rank_to_set(count, stored, 0);
@@ -194,6 +197,7 @@ async fn dynamodb_a_workload_costs_what_the_simulation_gives_it() {
     for key in workload::uniform(KEYS as usize, INCREMENTS as usize, 3) {
         state
             .visits
+            .store
             .increment(&id(&key.to_string()))
             .await
             .expect("inc");
@@ -223,7 +227,7 @@ async fn dynamodb_a_lost_rank_raise_is_made_good_by_the_next_increment() {
     let (client, table) = (tables.client.clone(), tables.names.visits.clone());
     let (state, log) = tables.recorded_state();
     for _ in 0..8 {
-        state.visits.increment(&id("a")).await.expect("inc");
+        state.visits.store.increment(&id("a")).await.expect("inc");
     }
     let shard = tally::store::shard_of("a", tally::test_support::VISIT_SHARDS);
     client
@@ -238,12 +242,15 @@ async fn dynamodb_a_lost_rank_raise_is_made_good_by_the_next_increment() {
         .await
         .expect("the rank as if its raise to 8 was lost");
     log.take();
-    assert_eq!(state.visits.increment(&id("a")).await.expect("inc"), 9);
+    assert_eq!(
+        state.visits.store.increment(&id("a")).await.expect("inc"),
+        9
+    );
     assert_eq!(
         log.take(),
         ["UpdateItem"; 2],
         "the ADD, then the raise to 8"
     );
-    state.visits.increment(&id("a")).await.expect("inc");
+    state.visits.store.increment(&id("a")).await.expect("inc");
     assert_eq!(log.take(), ["UpdateItem"], "the rank is current again");
 }

@@ -15,7 +15,12 @@ pub async fn seed(state: &AppState) {
     for (path, times) in [("a/b", 3), ("<x>&y", 1)] {
         let path = CountedPath::from_proxy(path).expect("path");
         for _ in 0..times {
-            state.stats.increment(&path).await.expect("count path");
+            state
+                .stats
+                .store
+                .increment(&path)
+                .await
+                .expect("count path");
         }
     }
     let ad = |sdk: &str| AdParams {
@@ -25,17 +30,20 @@ pub async fn seed(state: &AppState) {
     for _ in 0..4 {
         state
             .ads
+            .store
             .record(Event::AdRequest, &ad("1.0"))
             .await
             .expect("ad");
     }
     state
         .ads
+        .store
         .record(Event::Impression, &ad("1.0"))
         .await
         .expect("impression");
     state
         .ads
+        .store
         .record(Event::AdRequest, &ad("2.0\""))
         .await
         .expect("ad");
@@ -44,13 +52,13 @@ pub async fn seed(state: &AppState) {
     let body = json!({"userId": "u", "sessionId": "s", "actions": [
         {"time": at, "type": "CLICK"}, {"time": at, "type": "CLICK"}, {"time": at, "type": "VIEW"},
     ]});
-    tally::logs::record(state.logs.as_ref(), body.to_string().as_bytes())
+    tally::logs::record(state.logs.store.as_ref(), body.to_string().as_bytes())
         .await
         .expect("log");
     for (id, times) in [("alice", 2), ("bob", 1)] {
         let id = VisitId::parse("id", id).expect("id");
         for _ in 0..times {
-            state.visits.increment(&id).await.expect("visit");
+            state.visits.store.increment(&id).await.expect("visit");
         }
     }
     for (id, age) in [(1, Some(30)), (2, Some(31)), (3, None)] {
@@ -64,7 +72,7 @@ pub async fn seed(state: &AppState) {
                 graduated: None,
             },
         };
-        state.people.upsert(&person).await.expect("person");
+        state.people.store.upsert(&person).await.expect("person");
     }
 }
 

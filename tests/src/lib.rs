@@ -174,7 +174,10 @@ pub async fn dynamodb_state() -> AppState {
 /// Stores in an embedded database under `dir`.
 pub fn sqlite_state(dir: &std::path::Path) -> AppState {
     let config = Config {
-        data_dir: dir.to_path_buf(),
+        local: tally::config::Local {
+            data_dir: dir.to_path_buf(),
+            ..Default::default()
+        },
         ..Config::default()
     };
     AppState::sqlite(&config).expect("embedded store opens")
@@ -299,7 +302,7 @@ impl Api {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (vast_url, vast_timeout) = state.ad_server.settings();
+        let (vast_url, vast_timeout) = state.ads.ad_server.settings();
         let mut overrides: BTreeMap<String, String> = tables_env
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -316,7 +319,7 @@ impl Api {
             overrides,
             platform,
             output: Output::Inherit,
-            concurrency: Config::default().lambda_concurrency,
+            concurrency: Config::default().local.lambda_concurrency,
         };
         let mode = Arc::new(LambdaMode::new(&settings).expect("template.yaml"));
         let server = Background::spawn(tally_local::lambda::serve(listener, mode));
@@ -336,7 +339,7 @@ impl Api {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let mut state = state;
-        state.self_url.get_or_insert_with(|| base.clone());
+        state.stats.self_url.get_or_insert_with(|| base.clone());
         let state = Arc::new(state);
         let server = Background::spawn(tally_local::server::serve(listener, Arc::clone(&state)));
         Api {

@@ -67,8 +67,8 @@ impl StubServer {
     }
 
     /// An ad server pointing at this stub.
-    pub fn ad_server(&self, timeout: Duration) -> AdServer {
-        AdServer::new(format!("{}/ad/vast", self.base), timeout)
+    pub fn ad_server(&self, timeout: Duration) -> Arc<AdServer> {
+        Arc::new(AdServer::new(format!("{}/ad/vast", self.base), timeout))
     }
 }
 

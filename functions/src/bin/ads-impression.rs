@@ -1,5 +1,3 @@
 //! Lambda function for `GET /impression`.
 
-fn main() -> Result<(), lambda_http::Error> {
-    tally_functions::lambda::run(tally_functions::boxed!(tally_functions::ads::impression))
-}
+tally_functions::function!(tally_functions::ads::impression);

@@ -1,5 +1,3 @@
 //! Lambda function for API Gateway's `$default` route: JSON 404s and 405s.
 
-fn main() -> Result<(), lambda_http::Error> {
-    tally_functions::lambda::run(tally_functions::boxed!(tally_functions::fallback::handle))
-}
+tally_functions::function!(tally_functions::fallback::handle);

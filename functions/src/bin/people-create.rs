@@ -1,5 +1,3 @@
 //! Lambda function for `POST /people`.
 
-fn main() -> Result<(), lambda_http::Error> {
-    tally_functions::lambda::run(tally_functions::boxed!(tally_functions::people::create))
-}
+tally_functions::function!(tally_functions::people::create);

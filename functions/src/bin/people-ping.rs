@@ -1,5 +1,3 @@
 //! Lambda function for `GET /ping`.
 
-fn main() -> Result<(), lambda_http::Error> {
-    tally_functions::lambda::run(tally_functions::boxed!(tally_functions::people::ping))
-}
+tally_functions::function!(tally_functions::people::ping);

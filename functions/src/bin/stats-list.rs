@@ -1,5 +1,3 @@
 //! Lambda function for `GET /stats/` (and `/stats`).
 
-fn main() -> Result<(), lambda_http::Error> {
-    tally_functions::lambda::run(tally_functions::boxed!(tally_functions::stats::list))
-}
+tally_functions::function!(tally_functions::stats::list);

@@ -1,5 +1,3 @@
 //! Lambda function for `POST /test/{n}/` (and `/test/{n}`).
 
-fn main() -> Result<(), lambda_http::Error> {
-    tally_functions::lambda::run(tally_functions::boxed!(tally_functions::stats::selftest))
-}
+tally_functions::function!(tally_functions::stats::selftest);

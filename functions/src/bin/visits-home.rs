@@ -1,5 +1,3 @@
 //! Lambda function for `GET /`.
 
-fn main() -> Result<(), lambda_http::Error> {
-    tally_functions::lambda::run(tally_functions::boxed!(tally_functions::visits::home))
-}
+tally_functions::function!(tally_functions::visits::home);

@@ -21,18 +21,24 @@ fn bin_dir() -> PathBuf {
 /// The values this configuration gives the variables `template.yaml` declares.
 pub fn overrides(config: &Config) -> BTreeMap<String, String> {
     let mut overrides = BTreeMap::from([
-        ("VAST_URL".to_string(), config.vast_url.clone()),
-        ("VAST_TIMEOUT_MS".into(), config.vast_timeout_ms.to_string()),
-        ("SDK_COUNTER_SHARDS".into(), config.ad_shards.to_string()),
+        ("VAST_URL".to_string(), config.ads.vast_url.clone()),
+        (
+            "VAST_TIMEOUT_MS".into(),
+            config.ads.vast_timeout_ms.to_string(),
+        ),
+        (
+            "SDK_COUNTER_SHARDS".into(),
+            config.ads.ad_shards.to_string(),
+        ),
     ]);
     for spec in TABLES {
         overrides.insert(spec.env.to_string(), config.tables.of(spec).to_string());
     }
-    if let Some(url) = &config.self_url {
+    if let Some(url) = &config.stats.self_url {
         overrides.insert("TALLY_SELF_URL".into(), url.clone());
     }
     // The template's `CursorSecret` has no default; the key kept in the data directory.
-    if let Some(secret) = &config.cursor_secret {
+    if let Some(secret) = &config.paging.cursor_secret {
         overrides.insert("TALLY_CURSOR_SECRET".into(), secret.clone());
     }
     overrides
@@ -40,7 +46,7 @@ pub fn overrides(config: &Config) -> BTreeMap<String, String> {
 
 /// Runs Lambda mode until killed.
 pub async fn run(config: &Config) -> ExitCode {
-    let Some(endpoint) = &config.dynamodb_endpoint else {
+    let Some(endpoint) = &config.aws.dynamodb_endpoint else {
         tracing::error!(
             "DYNAMODB_ENDPOINT is not set: use `make run-lambda`, which starts a DynamoDB server"
         );
@@ -54,19 +60,20 @@ pub async fn run(config: &Config) -> ExitCode {
         }
     };
     crate::people::seed_logged(&state).await;
-    let platform = match crate::tls::dynamodb_env(endpoint, &config.data_dir.join("tls")).await {
-        Ok(env) => env,
-        Err(err) => {
-            tracing::error!(error = %err, "could not start the TLS terminator");
-            return ExitCode::FAILURE;
-        }
-    };
+    let platform =
+        match crate::tls::dynamodb_env(endpoint, &config.local.data_dir.join("tls")).await {
+            Ok(env) => env,
+            Err(err) => {
+                tracing::error!(error = %err, "could not start the TLS terminator");
+                return ExitCode::FAILURE;
+            }
+        };
     let settings = Settings {
         bin_dir: bin_dir(),
         overrides: overrides(config),
         platform,
         output: Output::Inherit,
-        concurrency: config.lambda_concurrency,
+        concurrency: config.local.lambda_concurrency,
     };
     let mode = match LambdaMode::new(&settings) {
         Ok(mode) => Arc::new(mode),
@@ -75,7 +82,7 @@ pub async fn run(config: &Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let Some(listener) = crate::listen(&config.addr).await else {
+    let Some(listener) = crate::listen(&config.local.addr).await else {
         return ExitCode::FAILURE;
     };
     let bin_dir = settings.bin_dir.display();

@@ -25,6 +25,14 @@ pub struct AdServer {
 }
 
 impl AdServer {
+    /// The ad server the settings name (`VAST_URL`, `VAST_TIMEOUT_MS`).
+    pub fn from_settings(settings: &crate::config::AdsSettings) -> Self {
+        AdServer::new(
+            settings.vast_url.clone(),
+            Duration::from_millis(settings.vast_timeout_ms),
+        )
+    }
+
     /// An ad server at `url`, answering within `timeout`. Redirects are not followed.
     pub fn new(url: impl Into<String>, timeout: Duration) -> Self {
         AdServer {

@@ -10,9 +10,10 @@ pub(crate) mod sections;
 use crate::ads::Counts;
 use crate::logs::DailyCount;
 use crate::people::age::AgeGroup;
+use crate::state::DashboardState;
 use crate::stats::PathCount;
 use crate::visits::{Visit, TOP_VISITORS};
-use crate::{AppState, StoreError};
+use crate::StoreError;
 use time::{Date, Duration};
 
 /// Paths in the request statistics chart.
@@ -43,7 +44,7 @@ pub fn first_day(today: Date) -> Date {
 }
 
 /// Reads every section's figures at once; a failure stays in its own section (and the log).
-pub async fn load(state: &AppState, today: Date) -> Figures {
+pub async fn load(state: &DashboardState, today: Date) -> Figures {
     let first = crate::date::format(first_day(today));
     let last = crate::date::format(today);
     let (paths, sdks, daily, visitors, people) = tokio::join!(

@@ -56,6 +56,7 @@ impl<T: Serialize, P> Page<T, P> {
 }
 
 /// Issues and checks the cursors of one key.
+#[derive(Clone)]
 pub struct Cursors {
     /// Keys the tag (authenticity, and the keystream's seed).
     tag_key: [u8; 32],
@@ -102,6 +103,18 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> Hmac<Sha256> {
 }
 
 impl Cursors {
+    /// Cursors keyed by the settings' `TALLY_CURSOR_SECRET`; unset: a random key for this
+    /// process only (logged, since cursors then fail on another process).
+    pub fn from_settings(paging: &crate::config::Paging) -> Self {
+        match &paging.cursor_secret {
+            Some(secret) => Cursors::new(secret.as_bytes()),
+            None => {
+                tracing::warn!("TALLY_CURSOR_SECRET is unset: cursors hold for this process only");
+                Cursors::new(&random_key())
+            }
+        }
+    }
+
     /// Cursors keyed by `secret`; two labels derive the tag and stream keys from it.
     pub fn new(secret: &[u8]) -> Self {
         let derive =

@@ -1,7 +1,7 @@
 //! The DynamoDB engine: the client built once per container, table names, error mapping and
 //! the query helpers the service adapters share.
 
-use crate::config::Config;
+use crate::config::Aws;
 use crate::store::merge::ShardedQuery;
 use crate::store::shard_of;
 use crate::StoreError;
@@ -56,7 +56,7 @@ pub(crate) fn send_once() -> aws_sdk_dynamodb::config::Builder {
 /// chain (profiles, SSO, STS, IMDS, ECS) into every function. Without credentials and with an
 /// endpoint: dummy ones; without a region: `us-east-1`.
 /// https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
-pub async fn client(config: &Config) -> Client {
+pub fn client(config: &Aws) -> Client {
     let region = config
         .aws_region
         .clone()
@@ -83,6 +83,42 @@ pub async fn client(config: &Config) -> Client {
     sdk.set_credentials_provider(credentials.map(SharedCredentialsProvider::new));
     sdk.set_endpoint_url(config.dynamodb_endpoint.clone());
     Client::from_conf(sdk.build())
+}
+
+/// How long Init waits for `warm_up` at most.
+const WARM_UP: Duration = Duration::from_millis(500);
+
+/// A function's client, its connections opened (`warm_up`): what every state a function
+/// builds during Init uses.
+pub async fn connect(config: &Aws) -> Client {
+    let client = client(config);
+    warm_up(&client).await;
+    client
+}
+
+/// Opens the client's connection during Init with one cheap call, so that the first request
+/// does not pay the TLS handshake at the invocation's CPU share (Init is observed to run with
+/// more CPU: README, "Cold start"). `DescribeEndpoints` reads no table and costs no capacity
+/// units. Bounded by `WARM_UP`; whatever it answers, an error included, leaves the connection
+/// open, and a failure to connect is logged and otherwise ignored: the first request then
+/// connects itself.
+/// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeEndpoints.html
+pub async fn warm_up(client: &Client) {
+    match tokio::time::timeout(WARM_UP, client.describe_endpoints().send()).await {
+        Ok(Ok(_)) => tracing::debug!("DynamoDB connection opened during Init"),
+        Ok(Err(SdkError::ServiceError(err))) => tracing::debug!(
+            status = err.raw().status().as_u16(),
+            "DynamoDB connection opened during Init (the warm-up call was refused)"
+        ),
+        Ok(Err(err)) => tracing::warn!(
+            error = %DisplayErrorContext(&err),
+            "no DynamoDB connection during Init; the first request connects"
+        ),
+        Err(_) => tracing::warn!(
+            timeout_ms = WARM_UP.as_millis() as u64,
+            "the DynamoDB warm-up call timed out; the first request connects"
+        ),
+    }
 }
 
 /// The SDK's default chain (credentials, region and endpoint from the environment, profiles,

@@ -203,7 +203,7 @@ impl MeteredApi {
         let client = tally::test_support::client_at(&crate::dynalite_endpoint()).await;
         let direct = crate::dynamodb_state_on(client, tables.names.clone());
         let serve = |mut state: tally::AppState| {
-            state.ad_server = ad_server.ad_server(Duration::from_secs(3));
+            state.ads.ad_server = ad_server.ad_server(Duration::from_secs(3));
             Api::serve(state)
         };
         MeteredApi {

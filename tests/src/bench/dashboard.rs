@@ -7,6 +7,7 @@ use serde_json::json;
 use std::time::Instant;
 use tally::dashboard::{load, page};
 use tally::date;
+use tally::state::DashboardState;
 use tally::stats::CountedPath;
 use tally::AppState;
 use time::Duration;
@@ -31,11 +32,11 @@ pub async fn measure(dir: &std::path::Path) -> RenderTime {
     let state = crate::sqlite_state(dir);
     seed(&state, PATHS, ACTIONS).await;
     let today = date::today();
-    let _ = page::render(&load(&state, today).await);
+    let _ = page::render(&load(&DashboardState::from(&state), today).await);
     let mut times = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let started = Instant::now();
-        let html = page::render(&load(&state, today).await);
+        let html = page::render(&load(&DashboardState::from(&state), today).await);
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         assert!(!html.contains("data-state=\"unavailable\""));
     }
@@ -51,7 +52,12 @@ pub async fn seed(state: &AppState, paths: usize, actions: usize) {
     join_all((0..LANES).map(|lane| async move {
         for i in (lane..paths).step_by(LANES) {
             let path = CountedPath::from_proxy(&format!("bench/{}/{i}", i % 97)).expect("path");
-            state.stats.increment(&path).await.expect("count path");
+            state
+                .stats
+                .store
+                .increment(&path)
+                .await
+                .expect("count path");
         }
     }))
     .await;
@@ -73,7 +79,7 @@ async fn log_request(state: &AppState, request: usize) {
         })
         .collect();
     let body = json!({"userId": format!("u{request}"), "sessionId": "s", "actions": actions});
-    tally::logs::record(state.logs.as_ref(), body.to_string().as_bytes())
+    tally::logs::record(state.logs.store.as_ref(), body.to_string().as_bytes())
         .await
         .expect("log");
 }
