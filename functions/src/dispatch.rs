@@ -5,11 +5,25 @@ use crate::handler::{with_part, Reply, Routed};
 use crate::routes::{FALLBACK_FUNCTION, HANDLERS, ROUTES};
 use crate::{fallback, HandlerResult, Request};
 use tally::http::request::screen;
-use tally::state::StatsState;
+use tally::state::{Open, StatsState};
 
 /// What answers a request that matches no route: API Gateway's `$default` route.
 pub const FALLBACK_HANDLER: Routed =
     |all, req| with_part::<StatsState, _>(all, fallback::handle, req);
+
+/// The tables of the fallback's state (it answers `/stats/` as `GET /stats` would).
+pub const FALLBACK_TABLES: &[&str] = <StatsState as Open>::TABLES;
+
+/// The tables (logical ids in `template.yaml`) the function called `function` uses.
+pub fn tables(function: &str) -> Option<&'static [&'static str]> {
+    if function == FALLBACK_FUNCTION {
+        return Some(FALLBACK_TABLES);
+    }
+    ROUTES
+        .iter()
+        .find(|r| r.function == function)
+        .map(|r| r.tables)
+}
 
 /// Runs `handler` on a request that passed `screen` (what every route may read is readable);
 /// the local API and every Lambda binary call handlers through this.

@@ -164,28 +164,19 @@ impl Open for PeopleState {
     }
 }
 
-/// The request statistics' state.
+/// The request statistics' state (`/api/{path}`, `/stats/`).
 #[derive(Clone)]
 pub struct StatsState {
     pub store: Arc<dyn StatsStore>,
     /// Issues and checks `/stats/` cursors.
     pub cursors: Cursors,
-    /// Where `POST /test/{n}` sends its requests (`TALLY_SELF_URL`); `None`: the caller's
-    /// origin.
-    pub self_url: Option<String>,
 }
 
 impl StatsState {
-    pub fn dynamodb(
-        client: Client,
-        table: String,
-        stats: &StatsSettings,
-        cursors: Cursors,
-    ) -> Self {
+    pub fn dynamodb(client: Client, table: String, cursors: Cursors) -> Self {
         StatsState {
             store: Arc::new(DynamoStats::new(client, table)),
             cursors,
-            self_url: stats.self_url.clone(),
         }
     }
 }
@@ -194,11 +185,12 @@ impl Open for StatsState {
     const TABLES: &'static [&'static str] = &["StatsTable"];
 
     async fn open(get: Get<'_>) -> Result<Self, SettingError> {
-        let aws = Aws::read(get)?;
-        let (stats, paging) = (StatsSettings::read(get)?, Paging::read(get)?);
-        let table = table(get, Self::TABLES[0]);
-        let cursors = Cursors::from_settings(&paging);
-        Ok(Self::dynamodb(connect(&aws).await, table, &stats, cursors))
+        let (aws, paging) = (Aws::read(get)?, Paging::read(get)?);
+        Ok(Self::dynamodb(
+            connect(&aws).await,
+            table(get, Self::TABLES[0]),
+            Cursors::from_settings(&paging),
+        ))
     }
 }
 
@@ -213,9 +205,15 @@ impl Open for SelfTestState {
     const TABLES: &'static [&'static str] = &[];
 
     async fn open(get: Get<'_>) -> Result<Self, SettingError> {
-        Ok(SelfTestState {
-            self_url: StatsSettings::read(get)?.self_url,
-        })
+        Ok(SelfTestState::from_settings(&StatsSettings::read(get)?))
+    }
+}
+
+impl SelfTestState {
+    pub fn from_settings(stats: &StatsSettings) -> Self {
+        SelfTestState {
+            self_url: stats.self_url.clone(),
+        }
     }
 }
 
@@ -261,6 +259,7 @@ pub struct AppState {
     pub logs: LogsState,
     pub people: PeopleState,
     pub stats: StatsState,
+    pub self_test: SelfTestState,
 }
 
 impl AppState {
@@ -273,7 +272,8 @@ impl AppState {
             ads: AdsState::dynamodb(client.clone(), tables.ads, &config.ads),
             logs: LogsState::dynamodb(client.clone(), tables.logs, &config.logs, cursors.clone()),
             people: PeopleState::dynamodb(client.clone(), tables.people, cursors.clone()),
-            stats: StatsState::dynamodb(client, tables.stats, &config.stats, cursors),
+            stats: StatsState::dynamodb(client, tables.stats, cursors),
+            self_test: SelfTestState::from_settings(&config.stats),
         }
     }
 
@@ -302,8 +302,8 @@ impl AppState {
             stats: StatsState {
                 store: Arc::new(crate::stats::sqlite::SqliteStats::open(db)?),
                 cursors,
-                self_url: config.stats.self_url.clone(),
             },
+            self_test: SelfTestState::from_settings(&config.stats),
         })
     }
 }
@@ -326,7 +326,7 @@ parts! {
     LogsState => |all| all.logs.clone();
     PeopleState => |all| all.people.clone();
     StatsState => |all| all.stats.clone();
-    SelfTestState => |all| SelfTestState { self_url: all.stats.self_url.clone() };
+    SelfTestState => |all| all.self_test.clone();
     DashboardState => |all| DashboardState {
         visits: Arc::clone(&all.visits.store),
         ads: Arc::clone(&all.ads.store),

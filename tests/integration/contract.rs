@@ -136,6 +136,7 @@ fn read_only_functions_hold_no_write_permission() {
             {
                 let action = action.as_str().unwrap_or_default();
                 let read = [
+                    "dynamodb:DescribeEndpoints",
                     "dynamodb:GetItem",
                     "dynamodb:BatchGetItem",
                     "dynamodb:Query",

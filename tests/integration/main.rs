@@ -49,6 +49,7 @@ mod fuzz;
 mod hardening;
 mod http_server;
 mod lambda;
+mod least_privilege;
 mod logs;
 mod logs_mix;
 mod logs_store;

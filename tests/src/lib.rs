@@ -339,7 +339,7 @@ impl Api {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let mut state = state;
-        state.stats.self_url.get_or_insert_with(|| base.clone());
+        state.self_test.self_url.get_or_insert_with(|| base.clone());
         let state = Arc::new(state);
         let server = Background::spawn(tally_local::server::serve(listener, Arc::clone(&state)));
         Api {
