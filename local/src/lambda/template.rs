@@ -162,8 +162,12 @@ mod tests {
         assert_eq!(timeout_of("nothing"), None);
         assert_eq!(increment.memory_mib, 128);
         assert_eq!(increment.env["VISITS_TABLE"], "t-visits");
-        assert_eq!(increment.env["LOGS_TABLE"], "LogsTable");
-        assert_eq!(increment.env["SDK_COUNTER_SHARDS"], "8");
+        assert!(
+            !increment.env.contains_key("LOGS_TABLE"),
+            "only its own tables"
+        );
+        assert_eq!(by("logs-record").env["LOGS_TABLE"], "LogsTable");
+        assert_eq!(by("ads-impression").env["SDK_COUNTER_SHARDS"], "8");
         assert_eq!(by("ads-ad").env["VAST_TIMEOUT_MS"], "3000");
     }
 }
