@@ -43,34 +43,51 @@ impl Open for NoState {
     }
 }
 
-/// The visit counter's state.
-#[derive(Clone)]
-pub struct VisitsState {
-    pub store: Arc<dyn VisitStore>,
-    /// Issues and checks `/database` cursors.
-    pub cursors: Cursors,
+/// Declares the state of a service that is a store and its pagination cursors, opened on its
+/// one table.
+macro_rules! paged_state {
+    ($($(#[doc = $doc:literal])+ $name:ident($store:ident, $adapter:ident, $table:literal);)*) => {
+        $(
+            $(#[doc = $doc])+
+            #[derive(Clone)]
+            pub struct $name {
+                pub store: Arc<dyn $store>,
+                /// Issues and checks the cursors of its lists.
+                pub cursors: Cursors,
+            }
+
+            impl $name {
+                pub fn dynamodb(client: Client, table: String, cursors: Cursors) -> Self {
+                    $name {
+                        store: Arc::new($adapter::new(client, table)),
+                        cursors,
+                    }
+                }
+            }
+
+            impl Open for $name {
+                const TABLES: &'static [&'static str] = &[$table];
+
+                async fn open(get: Get<'_>) -> Result<Self, SettingError> {
+                    let (aws, paging) = (Aws::read(get)?, Paging::read(get)?);
+                    Ok(Self::dynamodb(
+                        connect(&aws).await,
+                        table(get, $table),
+                        Cursors::from_settings(&paging),
+                    ))
+                }
+            }
+        )*
+    };
 }
 
-impl VisitsState {
-    pub fn dynamodb(client: Client, table: String, cursors: Cursors) -> Self {
-        VisitsState {
-            store: Arc::new(DynamoVisits::new(client, table)),
-            cursors,
-        }
-    }
-}
-
-impl Open for VisitsState {
-    const TABLES: &'static [&'static str] = &["VisitsTable"];
-
-    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
-        let (aws, paging) = (Aws::read(get)?, Paging::read(get)?);
-        Ok(Self::dynamodb(
-            connect(&aws).await,
-            table(get, Self::TABLES[0]),
-            Cursors::from_settings(&paging),
-        ))
-    }
+paged_state! {
+    /// The visit counter's state (`/database` cursors).
+    VisitsState(VisitStore, DynamoVisits, "VisitsTable");
+    /// The people directory's state (`/people` and `/people/age` cursors).
+    PeopleState(PersonStore, DynamoPeople, "PeopleTable");
+    /// The request statistics' state (`/api/{path}`, `/stats/` and its cursors).
+    StatsState(StatsStore, DynamoStats, "StatsTable");
 }
 
 /// The ad statistics' state.
@@ -131,66 +148,6 @@ impl Open for LogsState {
         let table = table(get, Self::TABLES[0]);
         let cursors = Cursors::from_settings(&paging);
         Ok(Self::dynamodb(connect(&aws).await, table, &logs, cursors))
-    }
-}
-
-/// The people directory's state.
-#[derive(Clone)]
-pub struct PeopleState {
-    pub store: Arc<dyn PersonStore>,
-    /// Issues and checks `/people` and `/people/age` cursors.
-    pub cursors: Cursors,
-}
-
-impl PeopleState {
-    pub fn dynamodb(client: Client, table: String, cursors: Cursors) -> Self {
-        PeopleState {
-            store: Arc::new(DynamoPeople::new(client, table)),
-            cursors,
-        }
-    }
-}
-
-impl Open for PeopleState {
-    const TABLES: &'static [&'static str] = &["PeopleTable"];
-
-    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
-        let (aws, paging) = (Aws::read(get)?, Paging::read(get)?);
-        Ok(Self::dynamodb(
-            connect(&aws).await,
-            table(get, Self::TABLES[0]),
-            Cursors::from_settings(&paging),
-        ))
-    }
-}
-
-/// The request statistics' state (`/api/{path}`, `/stats/`).
-#[derive(Clone)]
-pub struct StatsState {
-    pub store: Arc<dyn StatsStore>,
-    /// Issues and checks `/stats/` cursors.
-    pub cursors: Cursors,
-}
-
-impl StatsState {
-    pub fn dynamodb(client: Client, table: String, cursors: Cursors) -> Self {
-        StatsState {
-            store: Arc::new(DynamoStats::new(client, table)),
-            cursors,
-        }
-    }
-}
-
-impl Open for StatsState {
-    const TABLES: &'static [&'static str] = &["StatsTable"];
-
-    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
-        let (aws, paging) = (Aws::read(get)?, Paging::read(get)?);
-        Ok(Self::dynamodb(
-            connect(&aws).await,
-            table(get, Self::TABLES[0]),
-            Cursors::from_settings(&paging),
-        ))
     }
 }
 
