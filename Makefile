@@ -1,5 +1,5 @@
 # Tally's two commands: `make run` (the API on http://127.0.0.1:3000) and `make test`.
-.PHONY: run run-lambda test exactness amortized amortized-people logs-mix bench bench-warm bench-cold-share cost check-template lambda-build lint fmt nextest smoke lambda-test
+.PHONY: run run-lambda layers test exactness amortized amortized-people logs-mix bench bench-warm bench-cold-share cost check-template lambda-build lint fmt nextest smoke lambda-test
 
 # Python tools live in three virtualenvs because their pins conflict.
 define venv
@@ -29,7 +29,7 @@ run-lambda:
 ## Every test: template checks, unit tests, integration tests on SQLite and on a local
 ## DynamoDB server, Lambda binaries under a loopback Runtime API, the dashboard in headless
 ## Chromium (Debian's `chromium`, installed here if missing), and schemathesis.
-test: check-template .venv/.installed nextest
+test: layers check-template .venv/.installed nextest
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	cargo build --workspace --bins
 	scripts/with-dynamodb.sh cargo nextest run --workspace --no-fail-fast
@@ -122,7 +122,12 @@ lambda-test: nextest
 	  (apt-get update -qq && apt-get install -y -qq qemu-user-static libc6-arm64-cross)
 	scripts/with-dynamodb.sh cargo nextest run -p tally-tests --test integration --run-ignored only deploy_artifact
 
-lint:
+## The module layers (scripts/layers.py): no module cycle in shared/, functions/, local/, and no
+## domain module naming an engine adapter. A second; `make test` and `make lint` run it.
+layers:
+	python3 scripts/layers.py
+
+lint: layers
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 

@@ -1,10 +1,9 @@
-//! Calling a handler as every binary and the local API do, and finding a function's handler by
-//! its binary name (for the tests that replay `events/` and the benchmark).
+//! Finding a function's handler and tables by its binary name (for the local API, the tests
+//! that replay `events/` and the benchmark).
 
-use crate::handler::{with_part, Reply, Routed};
+use crate::fallback;
+use crate::handler::{with_part, Routed};
 use crate::routes::{FALLBACK_FUNCTION, HANDLERS, ROUTES};
-use crate::{fallback, HandlerResult, Request};
-use tally::http::request::screen;
 use tally::state::{Open, StatsState};
 
 /// What answers a request that matches no route: API Gateway's `$default` route.
@@ -23,13 +22,6 @@ pub fn tables(function: &str) -> Option<&'static [&'static str]> {
         .iter()
         .find(|r| r.function == function)
         .map(|r| r.tables)
-}
-
-/// Runs `handler` on a request that passed `screen` (what every route may read is readable);
-/// the local API and every Lambda binary call handlers through this.
-pub async fn call(handler: impl FnOnce(Request) -> Reply, req: Request) -> HandlerResult {
-    screen(&req)?;
-    handler(req).await
 }
 
 /// The handler of the binary called `function`.

@@ -46,13 +46,3 @@ where
 {
     Box::pin(handler(Arc::new(S::from(all)), req))
 }
-
-/// A Lambda binary's `main`: `handler` run as this process's function, on the state it takes.
-#[macro_export]
-macro_rules! function {
-    ($handler:path) => {
-        fn main() -> Result<(), lambda_http::Error> {
-            $crate::lambda::run($crate::handler::open($handler))
-        }
-    };
-}

@@ -3,12 +3,11 @@
 //! enforce it, not a server in front), the request deadline, and the one mapping of errors.
 //! Limits: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
 
-use crate::dispatch::call;
 use crate::handler::Reply;
-use crate::Request;
+use crate::{HandlerResult, Request};
 use std::time::Duration;
 use tally::deadline::Deadline;
-use tally::http::request::body_bytes;
+use tally::http::request::{body_bytes, screen};
 use tally::http::response::{error, respond, Response};
 use tally::StoreError;
 
@@ -34,6 +33,12 @@ pub async fn invoke(
             error(&cause.into())
         }
     }
+}
+
+/// Runs `handler` on a request that passed `screen` (what every route may read is readable).
+async fn call(handler: impl FnOnce(Request) -> Reply, req: Request) -> HandlerResult {
+    screen(&req)?;
+    handler(req).await
 }
 
 /// What an invocation has left before Lambda ends it: its deadline (milliseconds since the

@@ -125,3 +125,13 @@ async fn measured(response: impl Future<Output = Response>) -> Response {
     metrics::histogram!("Latency").record(ms);
     resp
 }
+
+/// A Lambda binary's `main`: `handler` run as this process's function, on the state it takes.
+#[macro_export]
+macro_rules! function {
+    ($handler:path) => {
+        fn main() -> Result<(), lambda_http::Error> {
+            $crate::lambda::run($crate::handler::open($handler))
+        }
+    };
+}

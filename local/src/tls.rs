@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio_rustls::rustls::{crypto::aws_lc_rs, ServerConfig};
+use tokio_rustls::rustls::{crypto::ring, ServerConfig};
 use tokio_rustls::TlsAcceptor;
 
 /// The system's trusted roots (Debian/Ubuntu), bundled with the test CA.
@@ -101,7 +101,7 @@ impl TestCa {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| bad(&e))?;
         let key = PrivateKeyDer::from_pem_file(&self.key).map_err(|e| bad(&e))?;
-        let config = ServerConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
+        let config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
             .with_safe_default_protocol_versions()
             .map_err(|e| bad(&e))?
             .with_no_client_auth()

@@ -83,6 +83,10 @@ macro_rules! settings {
     };
 }
 
+/// The original service's ad server, `VAST_URL`'s default.
+const ORIGINAL_AD_SERVER: &str =
+    "https://6u3td6zfza.execute-api.us-east-2.amazonaws.com/prod/ad/vast";
+
 settings! {
     /// The local API's own settings; no function reads them.
     Local {
@@ -140,7 +144,7 @@ settings! {
         /// It may grow, never shrink: a read sums only the shards below the current count.
         ad_shards: u32 = "SDK_COUNTER_SHARDS", number(8, 1..=crate::ads::MAX_SHARDS);
         /// The ad server `/ad` fetches VAST XML from (default: the original service's).
-        vast_url: String = "VAST_URL", text(crate::ads::upstream::DEFAULT_URL);
+        vast_url: String = "VAST_URL", text(ORIGINAL_AD_SERVER);
         /// How long `/ad` waits for the ad server, in milliseconds (1 to 60000, default 3000).
         vast_timeout_ms: u64 = "VAST_TIMEOUT_MS", number(3000, 1..=60_000);
     }

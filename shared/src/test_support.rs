@@ -4,7 +4,7 @@
 use crate::config::Aws;
 use crate::store::dynamodb::{client, Client};
 
-pub use crate::logs::dynamodb::EXPIRES as LOG_EXPIRES;
+pub use crate::logs::layout::EXPIRES as LOG_EXPIRES;
 pub use crate::logs::packed::noise as incompressible_text;
 pub use crate::visits::dynamodb::SHARDS as VISIT_SHARDS;
 

@@ -36,6 +36,7 @@ fn aws_home(server: &DynamoServer, region: &str) -> TempDir {
 /// The SDK configuration of that profile, for the test's own calls.
 async fn profile_config(server: &DynamoServer, region: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(tally::store::dynamodb::https())
         .endpoint_url(server.endpoint())
         .region(aws_config::Region::new(region.to_string()))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

@@ -8,8 +8,6 @@ use crate::ApiError;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// The original service's ad server.
-pub const DEFAULT_URL: &str = "https://6u3td6zfza.execute-api.us-east-2.amazonaws.com/prod/ad/vast";
 /// The largest answer passed on; a Lambda response must stay under 6 MB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 

@@ -1,5 +1,5 @@
-//! The outgoing HTTP client (the ad server, the self test): hyper with rustls and the system's
-//! root certificates, as the AWS SDK already links them, so no second HTTP stack is shipped.
+//! The outgoing HTTP client (the ad server, the self test): hyper, rustls on ring and the
+//! system's root certificates, as the AWS SDK's client links them: no second HTTP stack.
 
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
@@ -9,6 +9,7 @@ use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as Pool;
 use hyper_util::rt::TokioExecutor;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a GET gave no usable answer.
@@ -39,7 +40,10 @@ impl Client {
     /// A client trusting the system's root certificates (as the SDK's client does); fails when
     /// there are none.
     pub fn new() -> Result<Self, String> {
-        let tls = rustls::ClientConfig::builder()
+        let ring = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(ring)
+            .with_safe_default_protocol_versions()
+            .map_err(|err| format!("no TLS versions: {err}"))?
             .with_native_roots()
             .map_err(|err| format!("no root certificates: {err}"))?
             .with_no_client_auth();

@@ -1,10 +1,10 @@
 //! `POST /log` bodies: the whole body is validated into a `LogBatch` before anything is stored,
 //! and the request gets an id derived from its JSON, so a client's retry is recognised.
 
-use super::dynamodb::{check_type, check_user};
 use super::exact::canonical;
-use super::keys::order_key;
+use super::layout::{self, check_type, check_user};
 use super::Instant;
+use super::{LogBatch, NewAction};
 use crate::ApiError;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -24,25 +24,6 @@ const FIELD_STEPS: usize = 3;
 /// repeat (1,000 actions of 1,000 types with ids of 256 four-byte characters: 15,001).
 /// $0.00625 at $0.625 per million.
 pub const MAX_WRITE_UNITS: u64 = 10_000;
-
-/// One validated action.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewAction {
-    pub time: Instant,
-    pub kind: String,
-    /// The properties object as compact JSON text.
-    pub properties: String,
-}
-
-/// A validated request: who, which session, its actions in the order sent, and its id.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogBatch {
-    /// 32 hex digits of SHA-256 over the body's canonical JSON: equal bodies, equal ids.
-    pub request: String,
-    pub user_id: String,
-    pub session_id: String,
-    pub actions: Vec<NewAction>,
-}
 
 /// The members of a JSON object, each as the raw text sent (numbers are never parsed here).
 type Members<'a> = BTreeMap<String, &'a RawValue>;
@@ -93,9 +74,9 @@ impl LogBatch {
         };
         // The exact count deflates every large properties object: only when the bound (which
         // does not) is over the budget.
-        let units = match super::dynamodb::write_units_bound(&batch) {
+        let units = match layout::write_units_bound(&batch) {
             bound if bound <= MAX_WRITE_UNITS => bound,
-            _ => batch.write_units(),
+            _ => layout::write_units(&batch),
         };
         if units > MAX_WRITE_UNITS {
             return Err(ApiError::field(
@@ -107,22 +88,6 @@ impl LogBatch {
             ));
         }
         Ok(batch)
-    }
-
-    /// An upper bound on the DynamoDB write units storing this batch costs (1 per KB per
-    /// item written, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/provisioned-capacity-mode.html),
-    /// from the very items the DynamoDB adapter writes: properties bytes count, not only the
-    /// number of actions.
-    pub fn write_units(&self) -> u64 {
-        super::dynamodb::write_units(self)
-    }
-
-    /// Each action with its order key, given the request's first arrival.
-    pub fn keyed(&self, arrival: u64) -> impl Iterator<Item = (String, &NewAction)> {
-        self.actions.iter().enumerate().map(move |(index, action)| {
-            let key = order_key(&action.time, arrival, &self.request, index);
-            (key, action)
-        })
     }
 }
 
@@ -356,7 +321,7 @@ mod tests {
                         "properties": {"p": text}});
                     let body = json!({"userId": id, "sessionId": "s", "actions": [action]});
                     let batch = parse(body).expect("fits");
-                    let bound = crate::logs::dynamodb::write_units_bound(&batch);
+                    let bound = crate::logs::layout::write_units_bound(&batch);
                     assert!(bound >= batch.write_units(), "{len} bytes, {id}");
                 }
             }
@@ -369,7 +334,7 @@ mod tests {
             "properties": {"p": "x".repeat(8 * 1024)}});
         let body = json!({"userId": "u", "sessionId": "s", "actions": vec![action; MAX_ACTIONS]});
         let batch = parse(body).expect("8 KiB that deflate to a few bytes fit");
-        assert!(crate::logs::dynamodb::write_units_bound(&batch) > MAX_WRITE_UNITS);
+        assert!(crate::logs::layout::write_units_bound(&batch) > MAX_WRITE_UNITS);
         assert_eq!(batch.write_units(), 1 + 4 * 1000 + 1);
     }
 

@@ -9,34 +9,31 @@
 //! The daily rollup is items `pk` = `d#<k>` (k in 0..`ROLLUP_SHARDS`, picked at random per
 //! write), `sk` = `<day>#<type>`, `count`; a read sums the shards (see `docs/dashboard.md`).
 
+use super::body::MAX_PROPERTIES_BYTES;
 use super::daily::{batch_totals, sum_by_day_and_type};
-use super::packed::{pack, unpack};
+use super::layout::{
+    items, rollup_key, type_key, user_key, user_type_key, Attributes, Value, BULK, EXPIRES, INLINE,
+    SHARDS,
+};
+use super::packed::{pack, unpack, Stored};
 use super::{DailyCount, LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
 use crate::http::cursor::Page;
 use crate::store::dynamodb::{
     batch_read, n, number, put_all, query_shards, query_up_to, s, string, Client, Item,
 };
-use crate::store::keys::{self, KeyPart};
 use crate::store::merge::{merged_page, ShardedQuery};
-use crate::store::shard_of;
-use crate::{ApiError, StoreError};
+use crate::StoreError;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use futures_util::stream::{self, TryStreamExt};
-use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// Partitions a type, and all actions, are spread over. Changing it strands existing items.
-pub const SHARDS: u32 = 8;
 /// Items each (day, type) counter of the rollup is spread over, so no day is a hot item.
 pub const ROLLUP_SHARDS: u32 = 4;
 /// Rollup writes one request keeps in flight.
 const ROLLUPS_IN_FLIGHT: usize = 8;
-
-/// The attribute DynamoDB's TTL reads (`TimeToLiveSpecification` in `template.yaml`): epoch
-/// seconds after which the item may be deleted.
-pub const EXPIRES: &str = "expires";
 
 pub struct DynamoLogs {
     client: Client,
@@ -62,9 +59,9 @@ impl DynamoLogs {
 
     /// The expiry (epoch seconds) of the items of a request that first arrived at `arrival`
     /// (nanoseconds since the epoch).
-    fn expires(&self, arrival: u64) -> Option<AttributeValue> {
+    fn expires(&self, arrival: u64) -> Option<u64> {
         let keep = self.retention?;
-        Some(n(arrival / 1_000_000_000 + keep.as_secs()))
+        Some(arrival / 1_000_000_000 + keep.as_secs())
     }
 
     /// The request's first arrival: set by the first call, read back by its retries.
@@ -87,7 +84,7 @@ impl DynamoLogs {
                     "{set_arrival}, #expires = if_not_exists(#expires, :expires)"
                 ))
                 .expression_attribute_names("#expires", EXPIRES)
-                .expression_attribute_values(":expires", expires),
+                .expression_attribute_values(":expires", n(expires)),
         };
         let out = update.return_values(ReturnValue::AllNew).send().await?;
         number(&out.attributes.unwrap_or_default(), "arrival")
@@ -101,7 +98,7 @@ impl DynamoLogs {
                     .update_item()
                     .table_name(&self.table)
                     .key("pk", s(format!("d#{}", fastrand::u32(0..ROLLUP_SHARDS))))
-                    .key("sk", s(format!("{}#{}", total.day, total.kind)))
+                    .key("sk", s(rollup_key(&total.day, &total.kind)))
                     .update_expression("ADD #count :n")
                     .expression_attribute_names("#count", "count")
                     .expression_attribute_values(":n", n(total.count))
@@ -127,11 +124,6 @@ fn daily(item: &Item) -> Result<DailyCount, StoreError> {
     })
 }
 
-/// The table's partition of a user's actions.
-fn user_key(user: &str) -> AttributeValue {
-    s(format!("u#{user}"))
-}
-
 /// The user of an action item or entry, from its partition key `u#<userId>` (the key is in every
 /// index entry, so the item does not repeat the id in an attribute).
 fn user_of(item: &Item) -> Result<String, StoreError> {
@@ -141,150 +133,31 @@ fn user_of(item: &Item) -> Result<String, StoreError> {
         .ok_or_else(|| StoreError::Failed(format!("action key {key} is not a user's")))
 }
 
-/// `ByUserType`'s partition of a user's actions of one type.
-fn user_type_key(user: &str, kind: &str) -> AttributeValue {
-    s(json!([user, kind]).to_string())
+/// An item as the SDK sends it.
+fn item(attributes: Attributes) -> Item {
+    attributes
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), attribute(value)))
+        .collect()
 }
 
-/// `ByType`'s partition of one shard of a type's actions.
-fn type_key(kind: &str, shard: usize) -> AttributeValue {
-    s(json!([kind, shard]).to_string())
-}
-
-/// Checks, in bytes, a partition key value built as an attribute (`field` names its source).
-fn check_partition(field: &str, key: &AttributeValue) -> Result<(), ApiError> {
-    let text = key.as_s().map_or("", String::as_str);
-    keys::check(field, text, KeyPart::Partition)
-}
-
-/// Checks, in bytes, the table key made from a user id (`field` names it in the error).
-pub(crate) fn check_user(field: &str, user: &str) -> Result<(), ApiError> {
-    check_partition(field, &user_key(user))
-}
-
-/// Checks, in bytes, every key made from an action type: its `ByType` partition, its rollup
-/// sort key and, with a user, its `ByUserType` partition.
-pub(crate) fn check_type(field: &str, kind: &str, user: Option<&str>) -> Result<(), ApiError> {
-    check_partition(field, &type_key(kind, SHARDS as usize - 1))?;
-    keys::check(field, &format!("0000-00-00#{kind}"), KeyPart::Sort)?;
-    match user {
-        Some(user) => check_partition(field, &user_type_key(user, kind)),
-        None => Ok(()),
+fn attribute(value: Value) -> AttributeValue {
+    match value {
+        Value::S(text) => AttributeValue::S(text),
+        Value::B(bytes) => AttributeValue::B(Blob::new(bytes)),
+        Value::N(number) => AttributeValue::N(number),
     }
 }
 
-/// The attributes `ByUserType`, `ByType` and `ByTime` project besides the keys (`template.yaml`).
-const PROJECTED: [&str; 5] = ["userId", "sessionId", "time", "type", INLINE];
-/// The attribute each index is keyed by (its sort key is `sk`, as the table's).
-const INDEX_KEYS: [&str; 3] = ["ut", "ts", "shard"];
-/// Properties in the index entries: kept there while the largest entry stays within one write unit.
-const INLINE: &str = "properties";
-/// Properties too large for that: in the table item only (no index projects `bulk`); a page read
-/// from an index reads these rows from the table.
-const BULK: &str = "bulk";
-/// A write unit is 1 KB of item; an index entry is billed on its keys, its projected attributes
-/// and 100 bytes of overhead
-/// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes).
-const WRITE_UNIT_BYTES: usize = 1024;
-const ENTRY_OVERHEAD_BYTES: usize = 100;
-
-/// An attribute's billed size: its name's bytes plus its value's (a number: at most 1 byte per
-/// 2 digits, plus 1): https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
-fn attribute_bytes(item: &Item, name: &str) -> usize {
-    let value = match item.get(name) {
-        Some(AttributeValue::S(text)) => text.len(),
-        Some(AttributeValue::B(bytes)) => bytes.as_ref().len(),
-        Some(AttributeValue::N(number)) => number.len().div_ceil(2) + 1,
-        _ => return 0,
-    };
-    name.len() + value
-}
-
-fn write_units_of(bytes: usize) -> u64 {
-    u64::try_from(bytes.div_ceil(WRITE_UNIT_BYTES).max(1)).unwrap_or(u64::MAX)
-}
-
-/// The bytes of each index's entry of an action item, in `INDEX_KEYS` order.
-fn entry_bytes(item: &Item) -> [usize; 3] {
-    let common: usize = ["pk", "sk"]
-        .iter()
-        .chain(PROJECTED.iter())
-        .map(|name| attribute_bytes(item, name))
-        .sum();
-    INDEX_KEYS.map(|key| ENTRY_OVERHEAD_BYTES + common + attribute_bytes(item, key))
-}
-
-/// The write units of putting a new action item: the item, and its entry in each index.
-fn action_units(item: &Item) -> u64 {
-    let table: usize = item.keys().map(|name| attribute_bytes(item, name)).sum();
-    write_units_of(table)
-        + entry_bytes(item)
-            .into_iter()
-            .map(write_units_of)
-            .sum::<u64>()
-}
-
-/// An upper bound on the write units `record` spends on `batch` (issue 13's budget): the
-/// request item, each action item with its index entries, built as `record` builds them (the
-/// largest arrival and expiry), and one rollup counter per (day, type).
-pub(crate) fn write_units(batch: &LogBatch) -> u64 {
-    units_with(batch, pack)
-}
-
-/// At or above `write_units` without deflating anything: each action's items with its
-/// properties as sent, plus 1. Text as sent is never shorter than its stored form, so an item
-/// is no larger; but its properties may then leave the index entries (each billed 1 unit while
-/// they fit) and take the attribute name `bulk`, 6 bytes shorter than `properties`, which the
-/// extra unit covers.
-pub(crate) fn write_units_bound(batch: &LogBatch) -> u64 {
-    units_with(batch, |text| s(text)) + batch.actions.len() as u64
-}
-
-fn units_with(batch: &LogBatch, stored: fn(&str) -> AttributeValue) -> u64 {
-    let actions: u64 = items(batch, u64::MAX, Some(n(u64::MAX)), stored)
-        .iter()
-        .map(action_units)
-        .sum();
-    1 + actions + batch_totals(batch).len() as u64
-}
-
-/// The items of a batch, with each action's properties in their `stored` form: deterministic,
-/// so writing them again changes nothing.
-fn items(
-    batch: &LogBatch,
-    arrival: u64,
-    expires: Option<AttributeValue>,
-    stored: fn(&str) -> AttributeValue,
-) -> Vec<Item> {
-    batch
-        .keyed(arrival)
-        .map(|(key, action)| {
-            let shard = shard_of(&key, SHARDS) as usize;
-            let mut item = Item::from([
-                ("pk".to_string(), user_key(&batch.user_id)),
-                (
-                    "ut".to_string(),
-                    user_type_key(&batch.user_id, &action.kind),
-                ),
-                ("ts".to_string(), type_key(&action.kind, shard)),
-                ("shard".to_string(), n(shard)),
-                ("sk".to_string(), s(key)),
-                ("sessionId".to_string(), s(batch.session_id.as_str())),
-                ("time".to_string(), s(action.time.as_str())),
-                ("type".to_string(), s(action.kind.as_str())),
-                (INLINE.to_string(), stored(&action.properties)),
-            ]);
-            if entry_bytes(&item).into_iter().max() > Some(WRITE_UNIT_BYTES) {
-                if let Some(properties) = item.remove(INLINE) {
-                    item.insert(BULK.to_string(), properties);
-                }
-            }
-            if let Some(expires) = &expires {
-                item.insert(EXPIRES.to_string(), expires.clone());
-            }
-            item
-        })
-        .collect()
+/// Properties in their stored form, as `pack` made them.
+fn stored(value: &AttributeValue) -> Result<Stored, StoreError> {
+    match value {
+        AttributeValue::S(text) => Ok(Stored::Text(text.clone())),
+        AttributeValue::B(bytes) => Ok(Stored::Deflated(bytes.clone().into_inner())),
+        _ => Err(StoreError::Failed(
+            "stored properties are neither text nor binary".into(),
+        )),
+    }
 }
 
 /// Whether an item or index entry carries the action's properties.
@@ -303,7 +176,7 @@ fn entry(item: &Item) -> Result<(String, LogEntry), StoreError> {
         string(item, "sessionId")?,
         string(item, "time")?,
         string(item, "type")?,
-        &unpack(properties)?,
+        &unpack(&stored(properties)?, MAX_PROPERTIES_BYTES)?,
     )?;
     Ok((string(item, "sk")?, entry))
 }
@@ -378,11 +251,11 @@ impl Partitions {
 
     fn key(&self, shard: usize) -> (Option<&'static str>, &'static str, AttributeValue) {
         match self {
-            Partitions::User(user) => (None, "pk", user_key(user)),
+            Partitions::User(user) => (None, "pk", s(user_key(user))),
             Partitions::UserType(user, kind) => {
-                (Some("ByUserType"), "ut", user_type_key(user, kind))
+                (Some("ByUserType"), "ut", s(user_type_key(user, kind)))
             }
-            Partitions::Type(kind) => (Some("ByType"), "ts", type_key(kind, shard)),
+            Partitions::Type(kind) => (Some("ByType"), "ts", s(type_key(kind, shard))),
             Partitions::All => (Some("ByTime"), "shard", n(shard)),
         }
     }
@@ -435,7 +308,10 @@ impl ShardedQuery for Find<'_> {
 impl LogStore for DynamoLogs {
     async fn record(&self, batch: &LogBatch, received: u64) -> Result<(), StoreError> {
         let arrival = self.arrival(batch, received).await?;
-        let items = items(batch, arrival, self.expires(arrival), pack);
+        let items = items(batch, arrival, self.expires(arrival), |text| {
+            pack(text).into()
+        });
+        let items = items.into_iter().map(item).collect();
         put_all(&self.client, &self.table, items).await?;
         // Only the request's first arrival counts, so a retry never counts twice.
         if arrival == received {

@@ -1,17 +1,19 @@
 //! The event logs (contract section D): validated batches of actions, the filters a read uses,
 //! the store trait behind them and the domain functions the handlers call.
 
+pub(crate) mod batch;
 pub(crate) mod body;
 pub(crate) mod daily;
 pub(crate) mod dynamodb;
 pub(crate) mod exact;
 pub(crate) mod instant;
 pub(crate) mod keys;
+pub(crate) mod layout;
 pub(crate) mod packed;
 #[cfg(feature = "embedded")]
 pub(crate) mod sqlite;
 
-pub use body::{LogBatch, NewAction};
+pub use batch::{LogBatch, NewAction};
 pub use daily::DailyCount;
 pub use instant::Instant;
 
@@ -95,10 +97,10 @@ impl LogFilter {
             end: end.map(|t| query_time("endTime", t)).transpose()?,
         };
         if let Some(user) = &filter.user_id {
-            dynamodb::check_user("userId", user)?;
+            layout::check_user("userId", user)?;
         }
         if let Some(kind) = &filter.kind {
-            dynamodb::check_type("type", kind, filter.user_id.as_deref())?;
+            layout::check_type("type", kind, filter.user_id.as_deref())?;
         }
         if let (Some(start), Some(end)) = (&filter.start, &filter.end) {
             if start.utc_key() > end.utc_key() {

@@ -3,40 +3,43 @@
 //! suggests compressing large attribute values for that reason:
 //! https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-use-s3-too.html
 
-use super::body::MAX_PROPERTIES_BYTES;
 use crate::StoreError;
-use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::AttributeValue;
 use miniz_oxide::deflate::{compress_to_vec, CompressionLevel};
 use miniz_oxide::inflate::decompress_to_vec_with_limit;
 
 /// Below this many bytes deflate rarely saves anything, so the text is stored as it is.
 const PACK_FROM_BYTES: usize = 128;
 
+/// Properties in their stored form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    Text(String),
+    Deflated(Vec<u8>),
+}
+
 /// The stored form of properties text: raw deflate (fastest level: a 128 MB Lambda has a small
 /// share of a CPU) when shorter, the text otherwise. The same text always gives the same value.
-pub fn pack(text: &str) -> AttributeValue {
+pub fn pack(text: &str) -> Stored {
     if text.len() >= PACK_FROM_BYTES {
         let packed = compress_to_vec(text.as_bytes(), CompressionLevel::BestSpeed as u8);
         if packed.len() < text.len() {
-            return AttributeValue::B(Blob::new(packed));
+            return Stored::Deflated(packed);
         }
     }
-    AttributeValue::S(text.to_string())
+    Stored::Text(text.to_string())
 }
 
-/// The properties text of a stored value (text, or deflated text; at most the 16 KiB the
-/// contract allows, so a corrupt value cannot inflate without bound).
-pub fn unpack(value: &AttributeValue) -> Result<String, StoreError> {
+/// The properties text of a stored value, inflating at most `limit` bytes (the contract's
+/// limit on properties), so a corrupt value cannot inflate without bound.
+pub fn unpack(stored: &Stored, limit: usize) -> Result<String, StoreError> {
     let failed = |what: String| StoreError::Failed(format!("stored properties {what}"));
-    match value {
-        AttributeValue::S(text) => Ok(text.clone()),
-        AttributeValue::B(packed) => {
-            let text = decompress_to_vec_with_limit(packed.as_ref(), MAX_PROPERTIES_BYTES)
+    match stored {
+        Stored::Text(text) => Ok(text.clone()),
+        Stored::Deflated(packed) => {
+            let text = decompress_to_vec_with_limit(packed, limit)
                 .map_err(|err| failed(format!("do not inflate: {err}")))?;
             String::from_utf8(text).map_err(|err| failed(format!("are not UTF-8: {err}")))
         }
-        _ => Err(failed("are neither text nor binary".to_string())),
     }
 }
 
@@ -60,12 +63,14 @@ pub fn noise(len: usize) -> String {
 mod tests {
     use super::*;
 
+    const LIMIT: usize = 16 * 1024;
+
     #[test]
     fn large_repetitive_text_is_deflated_and_comes_back_whole() {
         let text = format!("{{\"p\":\"{}\",\"n\":-0}}", "abc".repeat(1000));
         let packed = pack(&text);
-        assert!(matches!(&packed, AttributeValue::B(b) if b.as_ref().len() < 100));
-        assert_eq!(unpack(&packed).expect("unpacks"), text);
+        assert!(matches!(&packed, Stored::Deflated(b) if b.len() < 100));
+        assert_eq!(unpack(&packed, LIMIT).expect("unpacks"), text);
         assert_eq!(pack(&text), packed);
     }
 
@@ -75,19 +80,18 @@ mod tests {
             "{}".to_string(),
             format!("{{\"k\":\"{}\"}}", "x".repeat(100)),
         ] {
-            assert_eq!(pack(&text), AttributeValue::S(text.clone()));
-            assert_eq!(unpack(&pack(&text)).expect("text"), text);
+            assert_eq!(pack(&text), Stored::Text(text.clone()));
+            assert_eq!(unpack(&pack(&text), LIMIT).expect("text"), text);
         }
         let noise = noise(2000);
-        assert!(matches!(&pack(&noise), AttributeValue::B(b) if b.as_ref().len() > 1400));
-        assert!(unpack(&pack(&noise)).is_ok_and(|back| back == noise));
+        assert!(matches!(&pack(&noise), Stored::Deflated(b) if b.len() > 1400));
+        assert!(unpack(&pack(&noise), LIMIT).is_ok_and(|back| back == noise));
     }
 
     #[test]
     fn a_corrupt_or_oversized_value_is_an_error() {
-        assert!(unpack(&AttributeValue::B(Blob::new(vec![0xff, 0x00]))).is_err());
-        let bomb = compress_to_vec(&vec![b'a'; MAX_PROPERTIES_BYTES + 1], 1);
-        assert!(unpack(&AttributeValue::B(Blob::new(bomb))).is_err());
-        assert!(unpack(&AttributeValue::Bool(true)).is_err());
+        assert!(unpack(&Stored::Deflated(vec![0xff, 0x00]), LIMIT).is_err());
+        let bomb = compress_to_vec(&vec![b'a'; LIMIT + 1], 1);
+        assert!(unpack(&Stored::Deflated(bomb), LIMIT).is_err());
     }
 }

@@ -10,6 +10,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::{TimeoutConfig, TimeoutConfigBuilder};
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
@@ -18,6 +19,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, PutRequest, ReturnValue, WriteRequest,
 };
 pub use aws_sdk_dynamodb::Client;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -77,6 +79,7 @@ pub fn client(config: &Aws) -> Client {
     };
     let mut sdk = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(https())
         .region(Region::new(region))
         .timeout_config(call_timeouts())
         .retry_config(retries());
@@ -126,8 +129,18 @@ pub async fn warm_up(client: &Client) {
 /// what an admin command on a laptop uses (`tally-local import-people --stack`).
 pub fn loader() -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https())
         .timeout_config(call_timeouts())
         .retry_config(retries())
+}
+
+/// Every client's HTTPS stack: the SDK's own (hyper, rustls, the system's root certificates)
+/// with rustls on ring rather than the SDK's default aws-lc, which is the larger library in
+/// every function's binary (README, "Sizes").
+pub fn https() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// Every client's timeouts: `timeouts`, and 2 s per attempt.
