@@ -35,6 +35,10 @@ def json_is(expected):
     return lambda body: json.loads(body) == expected
 
 
+def series_sum(field, total):
+    return lambda body: sum(bucket[field] for bucket in json.loads(body)["series"]) == total
+
+
 def contains(text):
     return lambda body: text in body.decode("utf-8", "replace")
 
@@ -48,6 +52,8 @@ CHECKS = [
     ("visits-increment", "POST", f"/counters/{RUN}", None, None, {200},
      json_is({"id": RUN, "count": 2})),
     ("visits-count", "GET", f"/counters/{RUN}", None, None, {200}, json_is({"id": RUN, "count": 2})),
+    ("visits-series", "GET", f"/counters/{RUN}/series", None, None, {200},
+     series_sum("count", 2)),
     ("visits-database", "GET", "/database?limit=1", None, None, {200}, json_has()),
     ("ads-ad", "GET", f"/ad?{ADS_QUERY}", None, None, {200, 502, 504}, None),
     ("ads-impression", "GET", f"/impression?{ADS_QUERY}", None, None, {200},

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use tally::http::request::percent_decoded;
 use tally::state::{
     AdsState, DashboardState, LogsState, NoState, Open, PeopleState, SelfTestState, StatsState,
-    VisitsState,
+    VisitCounterState, VisitsState,
 };
 use tally::ApiError;
 
@@ -45,9 +45,10 @@ macro_rules! routes {
 
 routes! {
     "GET" "/" => "visits-home", NoState, crate::visits::home;
-    "POST" "/form" => "visits-form", VisitsState, crate::visits::form;
-    "POST" "/counters/{id}" => "visits-increment", VisitsState, crate::visits::increment;
+    "POST" "/form" => "visits-form", VisitCounterState, crate::visits::form;
+    "POST" "/counters/{id}" => "visits-increment", VisitCounterState, crate::visits::increment;
     "GET" "/counters/{id}" => "visits-count", VisitsState, crate::visits::count;
+    "GET" "/counters/{id}/series" => "visits-series", VisitCounterState, crate::visits::series;
     "GET" "/database" => "visits-database", VisitsState, crate::visits::database;
     "GET" "/ad" => "ads-ad", AdsState, crate::ads::ad;
     "GET" "/impression" => "ads-impression", AdsState, crate::ads::impression;

@@ -3,10 +3,11 @@
 use crate::{HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use std::sync::Arc;
-use tally::http::request::{form_body, path_param};
+use tally::http::request::{form_body, path_param, query_param};
 use tally::http::response::{html, json};
-use tally::state::{NoState, VisitsState};
-use tally::visits::{list_page, pages, Visit, VisitId};
+use tally::series::{count_points, range_members, this_hour, SeriesRange};
+use tally::state::{NoState, VisitCounterState, VisitsState};
+use tally::visits::{count_visit, counter_series, list_page, pages, Visit, VisitId};
 use tally::ApiError;
 
 /// The scope that `/database` cursors are tied to.
@@ -18,7 +19,7 @@ pub async fn home(_state: Arc<NoState>, _req: Request) -> HandlerResult {
 }
 
 /// `POST /form`
-pub async fn form(state: Arc<VisitsState>, req: Request) -> HandlerResult {
+pub async fn form(state: Arc<VisitCounterState>, req: Request) -> HandlerResult {
     let fields = form_body(&req)?;
     let id = VisitId::parse(
         "id",
@@ -28,7 +29,7 @@ pub async fn form(state: Arc<VisitsState>, req: Request) -> HandlerResult {
         .get("question")
         .map(String::as_str)
         .unwrap_or_default();
-    let count = state.store.increment(&id).await?;
+    let count = count_visit(state.store.as_ref(), state.series.as_ref(), &id).await?;
     Ok(html(
         StatusCode::OK,
         pages::result_page(id.as_str(), question, count),
@@ -39,10 +40,14 @@ fn id_from_path(req: &Request) -> Result<VisitId, ApiError> {
     VisitId::parse("id", path_param(req, "id")?)
 }
 
+fn never_counted(id: &VisitId) -> ApiError {
+    ApiError::NotFound(format!("id: {} has never been counted", id.as_str()))
+}
+
 /// `POST /counters/{id}`
-pub async fn increment(state: Arc<VisitsState>, req: Request) -> HandlerResult {
+pub async fn increment(state: Arc<VisitCounterState>, req: Request) -> HandlerResult {
     let id = id_from_path(&req)?;
-    let count = state.store.increment(&id).await?;
+    let count = count_visit(state.store.as_ref(), state.series.as_ref(), &id).await?;
     Ok(json(
         StatusCode::OK,
         &Visit {
@@ -63,11 +68,32 @@ pub async fn count(state: Arc<VisitsState>, req: Request) -> HandlerResult {
                 count,
             },
         )),
-        None => Err(ApiError::NotFound(format!(
-            "id: {} has never been counted",
-            id.as_str()
-        ))),
+        None => Err(never_counted(&id)),
     }
+}
+
+/// `GET /counters/{id}/series`: the counter's count per hour or day (contract section F).
+pub async fn series(state: Arc<VisitCounterState>, req: Request) -> HandlerResult {
+    let id = id_from_path(&req)?;
+    let range = series_range(&req)?;
+    let stored = counter_series(state.store.as_ref(), state.series.as_ref(), &id, &range)
+        .await?
+        .ok_or_else(|| never_counted(&id))?;
+    let mut body = serde_json::Map::new();
+    body.insert("id".into(), id.as_str().into());
+    body.extend(range_members(&range));
+    body.insert("series".into(), count_points(&range, stored));
+    Ok(json(StatusCode::OK, &body))
+}
+
+/// The range of a series read, from its query parameters.
+pub(crate) fn series_range(req: &Request) -> Result<SeriesRange, ApiError> {
+    SeriesRange::parse(
+        query_param(req, "interval"),
+        query_param(req, "from"),
+        query_param(req, "to"),
+        this_hour(),
+    )
 }
 
 /// `GET /database`: `{"<id>": count}` in id order; the next cursor travels in `Next-Cursor`.

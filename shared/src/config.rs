@@ -306,6 +306,10 @@ pub const TABLES: &[TableSpec] = &[
         logical_id: "StatsTable",
         env: "STATS_TABLE",
     },
+    TableSpec {
+        logical_id: "SeriesTable",
+        env: "SERIES_TABLE",
+    },
 ];
 
 /// The physical table names the adapters use.
@@ -316,6 +320,7 @@ pub struct TableNames {
     pub logs: String,
     pub people: String,
     pub stats: String,
+    pub series: String,
 }
 
 impl TableNames {
@@ -334,6 +339,7 @@ impl TableNames {
             logs: by_id("LogsTable"),
             people: by_id("PeopleTable"),
             stats: by_id("StatsTable"),
+            series: by_id("SeriesTable"),
         }
     }
 
@@ -344,6 +350,7 @@ impl TableNames {
             "AdStatsTable" => &self.ads,
             "LogsTable" => &self.logs,
             "PeopleTable" => &self.people,
+            "SeriesTable" => &self.series,
             _ => &self.stats,
         }
     }

@@ -3,7 +3,8 @@
 //! One module per service (`visits`, `people`, ...) holds that service's models, validation and storage
 //! trait with one adapter per engine; `http` holds request parsing and response shaping;
 //! `store` holds what the engines' adapters share; `state` wires the stores together;
-//! `config` reads settings once; `metrics` counts business events.
+//! `series` keeps every count per hour and per day; `config` reads settings once; `metrics`
+//! counts business events.
 
 pub mod ads;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod logs;
 pub mod metrics;
 pub mod nesting;
 pub mod people;
+pub mod series;
 pub mod state;
 pub mod stats;
 pub mod store;

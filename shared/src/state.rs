@@ -12,6 +12,8 @@ use crate::logs::dynamodb::DynamoLogs;
 use crate::logs::LogStore;
 use crate::people::dynamodb::DynamoPeople;
 use crate::people::PersonStore;
+use crate::series::dynamodb::DynamoSeries;
+use crate::series::SeriesStore;
 use crate::stats::dynamodb::DynamoStats;
 use crate::stats::StatsStore;
 use crate::store::dynamodb::{connect, Client};
@@ -88,6 +90,33 @@ paged_state! {
     PeopleState(PersonStore, DynamoPeople, "PeopleTable");
     /// The request statistics' state (`/api/{path}`, `/stats/` and its cursors).
     StatsState(StatsStore, DynamoStats, "StatsTable");
+}
+
+/// The visit counter's state where it counts and reads series (`POST /form`, `POST
+/// /counters/{id}`, `GET /counters/{id}/series`): the counters and the series.
+#[derive(Clone)]
+pub struct VisitCounterState {
+    pub store: Arc<dyn VisitStore>,
+    pub series: Arc<dyn SeriesStore>,
+}
+
+impl VisitCounterState {
+    pub fn dynamodb(client: Client, tables: &TableNames) -> Self {
+        VisitCounterState {
+            store: Arc::new(DynamoVisits::new(client.clone(), tables.visits.clone())),
+            series: Arc::new(DynamoSeries::new(client, tables.series.clone())),
+        }
+    }
+}
+
+impl Open for VisitCounterState {
+    const TABLES: &'static [&'static str] = &["VisitsTable", "SeriesTable"];
+
+    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
+        let aws = Aws::read(get)?;
+        let tables = TableNames::resolve(|spec| table(get, spec.logical_id));
+        Ok(Self::dynamodb(connect(&aws).await, &tables))
+    }
 }
 
 /// The ad statistics' state.
@@ -212,6 +241,7 @@ impl Open for DashboardState {
 #[derive(Clone)]
 pub struct AppState {
     pub visits: VisitsState,
+    pub series: Arc<dyn SeriesStore>,
     pub ads: AdsState,
     pub logs: LogsState,
     pub people: PeopleState,
@@ -226,6 +256,7 @@ impl AppState {
         let cursors = Cursors::from_settings(&config.paging);
         AppState {
             visits: VisitsState::dynamodb(client.clone(), tables.visits, cursors.clone()),
+            series: Arc::new(DynamoSeries::new(client.clone(), tables.series)),
             ads: AdsState::dynamodb(client.clone(), tables.ads, &config.ads),
             logs: LogsState::dynamodb(client.clone(), tables.logs, &config.logs, cursors.clone()),
             people: PeopleState::dynamodb(client.clone(), tables.people, cursors.clone()),
@@ -244,6 +275,7 @@ impl AppState {
                 store: Arc::new(crate::visits::sqlite::SqliteVisits::open(db.clone())?),
                 cursors: cursors.clone(),
             },
+            series: Arc::new(crate::series::sqlite::SqliteSeries::open(db.clone())?),
             ads: AdsState {
                 store: Arc::new(crate::ads::sqlite::SqliteAds::open(db.clone())?),
                 ad_server: Arc::new(AdServer::from_settings(&config.ads)),
@@ -279,6 +311,10 @@ macro_rules! parts {
 parts! {
     NoState => |_all| NoState;
     VisitsState => |all| all.visits.clone();
+    VisitCounterState => |all| VisitCounterState {
+        store: Arc::clone(&all.visits.store),
+        series: Arc::clone(&all.series),
+    };
     AdsState => |all| all.ads.clone();
     LogsState => |all| all.logs.clone();
     PeopleState => |all| all.people.clone();

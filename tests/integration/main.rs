@@ -59,6 +59,8 @@ mod odd_events;
 mod people;
 mod people_store;
 mod routing;
+mod series;
+mod series_store;
 mod settings;
 mod smoke;
 mod stats;

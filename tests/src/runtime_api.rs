@@ -37,6 +37,29 @@ pub async fn invoke_cold_within(
     env: &[(&str, String)],
     timeout: Duration,
 ) -> Invocation {
+    run_cold(binary, event, env, timeout, None).await
+}
+
+/// As `invoke_cold`, with Init at whatever CPU the process has and the invocation in a CPU
+/// cgroup: once Init is over (the function waits on its first `/next`), the process is moved
+/// into the cgroup whose `cgroup.procs` file is `throttle` (all its threads go with it), and
+/// only then is the event handed out. `duration` is then from handing out to the response.
+pub async fn invoke_cold_throttled_after_init(
+    binary: &Path,
+    event: &str,
+    env: &[(&str, String)],
+    throttle: &Path,
+) -> Invocation {
+    run_cold(binary, event, env, Duration::from_secs(30), Some(throttle)).await
+}
+
+async fn run_cold(
+    binary: &Path,
+    event: &str,
+    env: &[(&str, String)],
+    timeout: Duration,
+    throttle: Option<&Path>,
+) -> Invocation {
     let name = binary
         .file_name()
         .and_then(|n| n.to_str())
@@ -61,6 +84,19 @@ pub async fn invoke_cold_within(
         )
     });
     let limit = Duration::from_secs(20);
+    if let Some(procs) = throttle {
+        if !container.wait_idle(0, limit).await {
+            panic!("{name}: Init did not end\n{}", container.stop().await)
+        }
+        let pid = container
+            .pid()
+            .map(|pid| pid.to_string())
+            .unwrap_or_default();
+        if let Err(err) = std::fs::write(procs, &pid) {
+            panic!("{name}: moving {pid} into {}: {err}", procs.display())
+        }
+    }
+    let handed_out = Instant::now();
     let outcome = container
         .invoke(
             REQUEST_ID.into(),
@@ -70,6 +106,7 @@ pub async fn invoke_cold_within(
         )
         .await;
     let total = started.elapsed();
+    let invoked = handed_out.elapsed();
     let Some(Outcome::Response(body)) = outcome else {
         panic!("{name}: {outcome:?}\n{}", container.stop().await)
     };
@@ -82,7 +119,10 @@ pub async fn invoke_cold_within(
         response_bytes: body.len(),
         output: container.stop().await,
         init,
-        duration: total.saturating_sub(init),
+        duration: match throttle {
+            Some(_) => invoked,
+            None => total.saturating_sub(init),
+        },
         peak_rss_kib,
     }
 }

@@ -221,6 +221,11 @@ impl Container {
         ready.map(|at| at - self.started)
     }
 
+    /// The function's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
     pub fn is_alive(&self) -> bool {
         self.exited.borrow().is_none()
     }

@@ -34,6 +34,17 @@ pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .filter(|value| !value.is_empty())
 }
 
+/// An instant from a query string with the `+` of its UTC offset restored: sent unencoded, a
+/// `+` arrives as a space (`2018-10-18T21:37:28 02:00`).
+pub fn offset_plus(raw: &str) -> Cow<'_, str> {
+    let bytes = raw.as_bytes();
+    let offset_at = bytes.len().saturating_sub(6);
+    if bytes.len() > 6 && bytes[offset_at] == b' ' && bytes[offset_at + 3] == b':' {
+        return Cow::Owned(format!("{}+{}", &raw[..offset_at], &raw[offset_at + 1..]));
+    }
+    Cow::Borrowed(raw)
+}
+
 /// Percent-decodes `raw` (`+` is a space when `plus_is_space`) into text; bytes that are not
 /// UTF-8 once decoded are a 400 naming `field`, never replaced, so two raw values never meet.
 pub fn percent_decoded(field: &str, raw: &[u8], plus_is_space: bool) -> Result<String, ApiError> {

@@ -18,6 +18,7 @@ pub use daily::DailyCount;
 pub use instant::Instant;
 
 use crate::http::cursor::Page;
+use crate::http::request::offset_plus;
 use crate::store::merge::Positions;
 use crate::{ApiError, StoreError};
 use async_trait::async_trait;
@@ -119,15 +120,7 @@ impl LogFilter {
 /// A time from a query string. An unencoded `+` in the offset arrives decoded as a space;
 /// in that one place a space can mean nothing else, so it is read as the `+` it was.
 fn query_time(field: &str, raw: &str) -> Result<Instant, ApiError> {
-    let bytes = raw.as_bytes();
-    let offset_at = bytes.len().saturating_sub(6);
-    if bytes.len() > 6 && bytes[offset_at] == b' ' && bytes[offset_at + 3] == b':' {
-        return Instant::parse(
-            field,
-            &format!("{}+{}", &raw[..offset_at], &raw[offset_at + 1..]),
-        );
-    }
-    Instant::parse(field, raw)
+    Instant::parse(field, &offset_plus(raw))
 }
 
 /// A position in a listing: the last order key shown from each of the store's partitions.

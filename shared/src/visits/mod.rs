@@ -8,6 +8,7 @@ pub mod rank;
 pub(crate) mod sqlite;
 
 use crate::http::cursor::{Page, PageRequest};
+use crate::series::{self, Hour, SeriesRange, SeriesStore, COUNT};
 use crate::store::keys::{self, KeyPart};
 use crate::{ApiError, StoreError};
 use async_trait::async_trait;
@@ -46,6 +47,11 @@ impl VisitId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name of its series (`SeriesStore`).
+    fn series(&self) -> String {
+        format!("v#{}", self.0)
+    }
 }
 
 /// One counter and its count.
@@ -75,6 +81,33 @@ pub fn most_counted(a: &Visit, b: &Visit) -> std::cmp::Ordering {
     b.count
         .cmp(&a.count)
         .then_with(|| a.id.as_bytes().cmp(b.id.as_bytes()))
+}
+
+/// Counts a visit: its counter, then its hour and day (`series`). Returns the new count. A
+/// failure between the two leaves the counter one ahead of its series (`docs/series.md`).
+pub async fn count_visit(
+    store: &dyn VisitStore,
+    series: &dyn SeriesStore,
+    id: &VisitId,
+) -> Result<u64, StoreError> {
+    let count = store.increment(id).await?;
+    series
+        .add(&id.series(), series::this_hour(), &[(COUNT, 1)])
+        .await?;
+    Ok(count)
+}
+
+/// The stored buckets of a counter's series in `range`; `None` if it was never counted.
+pub async fn counter_series(
+    store: &dyn VisitStore,
+    series: &dyn SeriesStore,
+    id: &VisitId,
+    range: &SeriesRange,
+) -> Result<Option<Vec<(Hour, series::Counts)>>, StoreError> {
+    if store.count(id).await?.is_none() {
+        return Ok(None);
+    }
+    series.read(&id.series(), range).await.map(Some)
 }
 
 /// One page of `/database`, the cursor being the last id shown.

@@ -3,7 +3,7 @@
 //! to first response, peak memory and binary size.
 
 use super::median;
-use crate::runtime_api::invoke_cold;
+use crate::runtime_api::{invoke_cold, invoke_cold_throttled_after_init};
 use std::path::Path;
 
 /// One function's cold-start figures.
@@ -19,13 +19,15 @@ pub struct ColdStart {
     pub status: u64,
 }
 
-/// Runs `function` cold `runs` times with its event from `events/`.
+/// Runs `function` cold `runs` times with its event from `events/`; with `throttle` (a CPU
+/// cgroup's `cgroup.procs`), Init runs unthrottled and the invocation in that cgroup.
 pub async fn measure(
     function: &str,
     bin_dir: &Path,
     repo: &Path,
     env: &[(&'static str, String)],
     runs: usize,
+    throttle: Option<&Path>,
 ) -> ColdStart {
     let binary = bin_dir.join(function);
     let event =
@@ -33,7 +35,10 @@ pub async fn measure(
     let (mut init, mut first, mut total) = (Vec::new(), Vec::new(), Vec::new());
     let (mut rss, mut status) = (0.0_f64, 0);
     for _ in 0..runs {
-        let run = invoke_cold(&binary, &event, env).await;
+        let run = match throttle {
+            None => invoke_cold(&binary, &event, env).await,
+            Some(procs) => invoke_cold_throttled_after_init(&binary, &event, env, procs).await,
+        };
         init.push(run.init.as_secs_f64() * 1000.0);
         first.push(run.duration.as_secs_f64() * 1000.0);
         total.push((run.init + run.duration).as_secs_f64() * 1000.0);

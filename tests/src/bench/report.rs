@@ -32,7 +32,7 @@ pub fn render(header: &str, cold: &[ColdStart]) -> String {
     });
     table(
         &mut out,
-        "**Cold start** (release binary, loopback Runtime API, median of runs; the first invocation includes the TLS handshake with a TLS terminator in front of the local DynamoDB server (dynalite), as every cold start in AWS pays it; built with `AWS_LC_SYS_NO_JITTER_ENTROPY=1`):",
+        "**Cold start** (release binary, loopback Runtime API, median of runs; the first invocation includes the TLS handshake with a TLS terminator in front of the local DynamoDB server (dynalite), as every cold start in AWS pays it, unless the Init warm-up opened it):",
         "| function | init ms | first invocation ms | exec to first response ms | peak RSS MiB | binary MiB | status |",
         "|---|---:|---:|---:|---:|---:|---:|",
         cold_rows,

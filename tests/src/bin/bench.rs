@@ -2,7 +2,9 @@
 //! prints the tables and writes them into README.md. Needs the release binaries, `wrk`, and the
 //! local DynamoDB servers (`scripts/with-dynamodb.sh`); `make bench` provides all three.
 //! `bench dashboard` runs only the dashboard render benchmark (no wrk, no release binaries);
-//! `bench cold DIR` only the cold starts of the binaries in DIR (to compare builds);
+//! `bench cold DIR [PROCS]` only the cold starts of the binaries in DIR (to compare builds;
+//! with PROCS, a CPU cgroup's `cgroup.procs`, each invocation runs in it after an unthrottled
+//! Init: `scripts/cold-cpu-share.sh`);
 //! `bench cost` (`make cost`) only the cost table, through the meter (any build);
 //! `bench counters` only the amortized write units of the counters (`make amortized`);
 //! `bench logs-mix` only the simulated amortized cost of `POST /log` (no server);
@@ -96,15 +98,16 @@ async fn function_env(ad_server: &StubServer, tls_dir: &Path) -> Vec<(&'static s
     env
 }
 
-/// The cold starts of every function in `bin_dir`.
+/// The cold starts of every function in `bin_dir` (`throttle`: see `cold::measure`).
 async fn cold_starts(
     bin_dir: &Path,
     repo: &Path,
     env: &[(&'static str, String)],
+    throttle: Option<&Path>,
 ) -> Vec<cold::ColdStart> {
     let mut cold_starts = Vec::new();
     for function in functions() {
-        let figures = cold::measure(function, bin_dir, repo, env, COLD_RUNS).await;
+        let figures = cold::measure(function, bin_dir, repo, env, COLD_RUNS, throttle).await;
         eprintln!("cold {function}: {figures:?}");
         cold_starts.push(figures);
     }
@@ -263,7 +266,8 @@ async fn main() {
         let dir = std::env::args()
             .nth(2)
             .unwrap_or_else(|| "target/release".into());
-        for c in cold_starts(Path::new(&dir), &repo, &env).await {
+        let throttle = std::env::args().nth(3).map(PathBuf::from);
+        for c in cold_starts(Path::new(&dir), &repo, &env, throttle.as_deref()).await {
             println!(
                 "| {} | {:.1} | {:.1} | {:.1} |",
                 c.function, c.init_ms, c.first_invoke_ms, c.first_response_ms
@@ -271,7 +275,7 @@ async fn main() {
         }
         return;
     }
-    let cold_starts = cold_starts(&repo.join("target/release"), &repo, &env).await;
+    let cold_starts = cold_starts(&repo.join("target/release"), &repo, &env, None).await;
     cost_table(&repo).await;
     let warm = warm_section(&repo, &format!("{}/ad/vast", ad_server.base)).await;
     println!("{warm}");
