@@ -71,6 +71,7 @@ CHECKS = [
     ("people-ids-by-lastname", "GET", f"/ids/lastname/{RUN}", None, None, {200}, json_is([])),
     ("stats-count", "GET", "/api/smoke", None, None, {200}, json_has("path", "count")),
     ("stats-list", "GET", "/stats?limit=1", None, None, {200}, None),
+    ("stats-series", "GET", "/stats/series?path=smoke", None, None, {200}, json_has("path", "series")),
     ("stats-test", "POST", "/test/1", None, None, {200, 403}, None),
     ("dashboard-page", "GET", "/dashboard", None, None, {200}, contains("<svg")),
     ("fallback", "GET", f"/{RUN}/no-such-route", None, None, {404}, json_has("message")),

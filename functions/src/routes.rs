@@ -7,8 +7,8 @@ use crate::handler::Routed;
 use std::collections::HashMap;
 use tally::http::request::percent_decoded;
 use tally::state::{
-    AdsState, DashboardState, LogsState, NoState, Open, PeopleState, SelfTestState, StatsState,
-    VisitCounterState, VisitsState,
+    AdsState, DashboardState, LogsState, NoState, Open, PeopleState, SelfTestState,
+    StatsCounterState, StatsState, VisitCounterState, VisitsState,
 };
 use tally::ApiError;
 
@@ -62,8 +62,9 @@ routes! {
     "GET" "/people/age" => "people-by-age", PeopleState, crate::people::by_age;
     "GET" "/people/{id}" => "people-get", PeopleState, crate::people::get;
     "GET" "/ids/lastname/{lastname}" => "people-ids-by-lastname", PeopleState, crate::people::ids_by_last_name;
-    "GET" "/api/{proxy+}" => "stats-count", StatsState, crate::stats::count;
+    "GET" "/api/{proxy+}" => "stats-count", StatsCounterState, crate::stats::count;
     "GET" "/stats" => "stats-list", StatsState, crate::stats::list;
+    "GET" "/stats/series" => "stats-series", StatsCounterState, crate::stats::series;
     "POST" "/test/{n}" => "stats-test", SelfTestState, crate::stats::selftest;
     "GET" "/dashboard" => "dashboard-page", DashboardState, crate::dashboard::page;
 }

@@ -5,19 +5,20 @@ use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use std::sync::Arc;
-use tally::http::request::{body_bytes, path_param};
+use tally::http::request::{body_bytes, path_param, query_param};
 use tally::http::response::json;
-use tally::state::{SelfTestState, StatsState};
-use tally::stats::{ranking_page, selftest, CountedPath, PathCount};
+use tally::series::{count_points, range_members, SeriesRange};
+use tally::state::{SelfTestState, StatsCounterState, StatsState};
+use tally::stats::{count_path, path_series, ranking_page, selftest, CountedPath, PathCount};
 use tally::ApiError;
 
 /// The scope that `/stats/` cursors are tied to.
 const STATS_SCOPE: &str = "stats/ranking";
 
 /// `GET /api/{proxy+}`: counts the decoded path after `/api/` (the `proxy` parameter).
-pub async fn count(state: Arc<StatsState>, req: Request) -> HandlerResult {
+pub async fn count(state: Arc<StatsCounterState>, req: Request) -> HandlerResult {
     let path = CountedPath::from_proxy(path_param(&req, "proxy")?)?;
-    let count = state.store.increment(&path).await?;
+    let count = count_path(state.store.as_ref(), state.series.as_ref(), &path).await?;
     Ok(json(
         StatusCode::OK,
         &PathCount {
@@ -25,6 +26,21 @@ pub async fn count(state: Arc<StatsState>, req: Request) -> HandlerResult {
             count,
         },
     ))
+}
+
+/// `GET /stats/series?path=a/b`: a counted path's requests per hour or day (contract F).
+pub async fn series(state: Arc<StatsCounterState>, req: Request) -> HandlerResult {
+    let raw = query_param(&req, "path").ok_or_else(|| ApiError::field("path", "is required"))?;
+    let path = CountedPath::from_query("path", raw)?;
+    let range = SeriesRange::from_query(|name| query_param(&req, name))?;
+    let stored = path_series(state.store.as_ref(), state.series.as_ref(), &path, &range)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("path: {raw} has never been counted")))?;
+    let mut body = serde_json::Map::new();
+    body.insert("path".into(), path.as_str().into());
+    body.extend(range_members(&range));
+    body.insert("series".into(), count_points(&range, stored));
+    Ok(json(StatusCode::OK, &body))
 }
 
 /// `GET /stats/` and `GET /stats`: the ranking, paginated; the next cursor is in `Next-Cursor`.

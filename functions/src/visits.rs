@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use std::sync::Arc;
 use tally::http::request::{form_body, path_param, query_param};
 use tally::http::response::{html, json};
-use tally::series::{count_points, range_members, this_hour, SeriesRange};
+use tally::series::{count_points, range_members, SeriesRange};
 use tally::state::{NoState, VisitCounterState, VisitsState};
 use tally::visits::{count_visit, counter_series, list_page, pages, Visit, VisitId};
 use tally::ApiError;
@@ -75,7 +75,7 @@ pub async fn count(state: Arc<VisitsState>, req: Request) -> HandlerResult {
 /// `GET /counters/{id}/series`: the counter's count per hour or day (contract section F).
 pub async fn series(state: Arc<VisitCounterState>, req: Request) -> HandlerResult {
     let id = id_from_path(&req)?;
-    let range = series_range(&req)?;
+    let range = SeriesRange::from_query(|name| query_param(&req, name))?;
     let stored = counter_series(state.store.as_ref(), state.series.as_ref(), &id, &range)
         .await?
         .ok_or_else(|| never_counted(&id))?;
@@ -84,16 +84,6 @@ pub async fn series(state: Arc<VisitCounterState>, req: Request) -> HandlerResul
     body.extend(range_members(&range));
     body.insert("series".into(), count_points(&range, stored));
     Ok(json(StatusCode::OK, &body))
-}
-
-/// The range of a series read, from its query parameters.
-pub(crate) fn series_range(req: &Request) -> Result<SeriesRange, ApiError> {
-    SeriesRange::parse(
-        query_param(req, "interval"),
-        query_param(req, "from"),
-        query_param(req, "to"),
-        this_hour(),
-    )
 }
 
 /// `GET /database`: `{"<id>": count}` in id order; the next cursor travels in `Next-Cursor`.

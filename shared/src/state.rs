@@ -92,31 +92,48 @@ paged_state! {
     StatsState(StatsStore, DynamoStats, "StatsTable");
 }
 
-/// The visit counter's state where it counts and reads series (`POST /form`, `POST
-/// /counters/{id}`, `GET /counters/{id}/series`): the counters and the series.
-#[derive(Clone)]
-pub struct VisitCounterState {
-    pub store: Arc<dyn VisitStore>,
-    pub series: Arc<dyn SeriesStore>,
+/// Declares the state of a service where it counts and reads series: its store and the
+/// series (`POST /counters/{id}`, `GET /counters/{id}/series`, ...), opened on its table and
+/// `SeriesTable`.
+macro_rules! counter_state {
+    ($($(#[doc = $doc:literal])+ $name:ident($store:ident, $adapter:ident, $table:literal);)*) => {
+        $(
+            $(#[doc = $doc])+
+            #[derive(Clone)]
+            pub struct $name {
+                pub store: Arc<dyn $store>,
+                pub series: Arc<dyn SeriesStore>,
+            }
+
+            impl $name {
+                pub fn dynamodb(client: Client, table: String, series: String) -> Self {
+                    $name {
+                        store: Arc::new($adapter::new(client.clone(), table)),
+                        series: Arc::new(DynamoSeries::new(client, series)),
+                    }
+                }
+            }
+
+            impl Open for $name {
+                const TABLES: &'static [&'static str] = &[$table, "SeriesTable"];
+
+                async fn open(get: Get<'_>) -> Result<Self, SettingError> {
+                    let aws = Aws::read(get)?;
+                    let (own, series) = (table(get, $table), table(get, "SeriesTable"));
+                    Ok(Self::dynamodb(connect(&aws).await, own, series))
+                }
+            }
+        )*
+    };
 }
 
-impl VisitCounterState {
-    pub fn dynamodb(client: Client, tables: &TableNames) -> Self {
-        VisitCounterState {
-            store: Arc::new(DynamoVisits::new(client.clone(), tables.visits.clone())),
-            series: Arc::new(DynamoSeries::new(client, tables.series.clone())),
-        }
-    }
-}
-
-impl Open for VisitCounterState {
-    const TABLES: &'static [&'static str] = &["VisitsTable", "SeriesTable"];
-
-    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
-        let aws = Aws::read(get)?;
-        let tables = TableNames::resolve(|spec| table(get, spec.logical_id));
-        Ok(Self::dynamodb(connect(&aws).await, &tables))
-    }
+counter_state! {
+    /// The visit counter's state where it counts (`POST /form`, `POST /counters/{id}`) and
+    /// reads a counter's series.
+    VisitCounterState(VisitStore, DynamoVisits, "VisitsTable");
+    /// The request statistics' state where they count (`GET /api/{path}`) and read a path's
+    /// series.
+    StatsCounterState(StatsStore, DynamoStats, "StatsTable");
 }
 
 /// The ad statistics' state.
@@ -313,6 +330,10 @@ parts! {
     VisitsState => |all| all.visits.clone();
     VisitCounterState => |all| VisitCounterState {
         store: Arc::clone(&all.visits.store),
+        series: Arc::clone(&all.series),
+    };
+    StatsCounterState => |all| StatsCounterState {
+        store: Arc::clone(&all.stats.store),
         series: Arc::clone(&all.series),
     };
     AdsState => |all| all.ads.clone();

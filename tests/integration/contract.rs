@@ -155,7 +155,6 @@ fn read_only_functions_hold_no_write_permission() {
 const NOT_BUILT_YET: &[(&str, &str, &str)] = &[
     ("GET", "/statistics/series", "issue 26"),
     ("GET", "/statistics/breakdown", "issue 26"),
-    ("GET", "/stats/series", "issue 26"),
     ("GET", "/log/series", "issue 26"),
 ];
 

@@ -53,6 +53,10 @@ impl StatsStore for Down {
         Ok(1)
     }
 
+    async fn count(&self, _path: &CountedPath) -> Result<Option<u64>, StoreError> {
+        Err(StoreError::Unavailable("down".into()))
+    }
+
     async fn ranked(
         &self,
         _after: Option<&PathCount>,

@@ -86,11 +86,48 @@ async fn a_series_of_a_counter_never_counted_is_404_and_bad_ranges_are_400(engin
     }
 }
 
+async fn a_path_s_requests_are_in_its_series_as_counted(engine: Engine) {
+    let api = Api::on(engine).await;
+    for path in ["/api/docs/a", "/api/docs/a/", "/api/docs%2Fa"] {
+        assert_eq!(api.get(path).await.status, 200, "{path}");
+    }
+    let reply = api.get("/stats/series?path=docs/a&interval=hour").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let body = reply.json();
+    assert_eq!(body["path"], "docs/a");
+    assert_eq!(counts(&body).iter().sum::<u64>(), 3);
+    let daily = api.get("/stats/series?path=docs%2Fa%2F").await.json();
+    assert_eq!(
+        counts(&daily).iter().sum::<u64>(),
+        3,
+        "trailing slashes as counted"
+    );
+    assert_error(
+        &api.get("/stats/series?path=docs/b").await,
+        404,
+        "path: docs/b",
+    );
+    assert_error(&api.get("/stats/series").await, 400, "path: is required");
+    let long = "x".repeat(1025);
+    assert_error(
+        &api.get(&format!("/stats/series?path={long}")).await,
+        400,
+        "path: ",
+    );
+    assert_error(
+        &api.get("/stats/series?path=docs/a&to=x").await,
+        400,
+        "to: ",
+    );
+}
+
 on_every_engine!(
     a_counter_s_counts_are_in_its_hour_and_its_day,
     a_past_range_is_every_bucket_and_zeros,
-    a_series_of_a_counter_never_counted_is_404_and_bad_ranges_are_400;
+    a_series_of_a_counter_never_counted_is_404_and_bad_ranges_are_400,
+    a_path_s_requests_are_in_its_series_as_counted;
     lambda:
     a_counter_s_counts_are_in_its_hour_and_its_day,
     a_series_of_a_counter_never_counted_is_404_and_bad_ranges_are_400,
+    a_path_s_requests_are_in_its_series_as_counted,
 );

@@ -90,7 +90,11 @@ async fn dynamodb_reads_are_gets_and_index_queries_never_scans() {
     api.get("/counters/a").await;
     api.get("/database?limit=2").await;
     let ops = log.take();
-    assert_eq!(ops[..3], ["UpdateItem", "UpdateItem", "GetItem"], "the count, its series");
+    assert_eq!(
+        ops[..3],
+        ["UpdateItem", "UpdateItem", "GetItem"],
+        "the count, its series"
+    );
     assert_eq!(
         ops[3..],
         ["Query"; tally::test_support::VISIT_SHARDS as usize],

@@ -44,6 +44,11 @@ pub trait SeriesStore: Send + Sync {
     ) -> Result<Vec<(Hour, Counts)>, StoreError>;
 }
 
+/// Adds one to `series` in this hour and today: what every counted request does.
+pub async fn count_one(store: &dyn SeriesStore, series: &str) -> Result<(), StoreError> {
+    store.add(series, this_hour(), &[(COUNT, 1)]).await
+}
+
 /// Every bucket of `range` in time order, those not in `stored` with zero of each of `fields`.
 pub fn filled(
     range: &SeriesRange,

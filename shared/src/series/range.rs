@@ -110,6 +110,16 @@ impl SeriesRange {
         })
     }
 
+    /// The range of a request's query parameters (`param` reads one), up to this hour.
+    pub fn from_query<'a>(param: impl Fn(&str) -> Option<&'a str>) -> Result<Self, ApiError> {
+        Self::parse(
+            param("interval"),
+            param("from"),
+            param("to"),
+            super::this_hour(),
+        )
+    }
+
     /// The start of every bucket, in time order.
     pub fn starts(&self) -> impl Iterator<Item = Hour> {
         let (step, first) = (self.interval.hours(), self.first);

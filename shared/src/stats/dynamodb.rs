@@ -189,6 +189,20 @@ impl StatsStore for DynamoStats {
         new_count(update).await
     }
 
+    async fn count(&self, path: &CountedPath) -> Result<Option<u64>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("path", s(path.as_str()))
+            .consistent_read(true)
+            .projection_expression("#count")
+            .expression_attribute_names("#count", "count")
+            .send()
+            .await?;
+        out.item.map(|item| number(&item, "count")).transpose()
+    }
+
     async fn ranked(&self, after: Option<&PathCount>, limit: usize) -> Result<Ranked, StoreError> {
         let mut page = Builder {
             ranked: Ranked::default(),

@@ -6,6 +6,7 @@ pub mod selftest;
 pub(crate) mod sqlite;
 
 use crate::http::cursor::{Page, PageRequest};
+use crate::series::{self, Counts, Hour, SeriesRange, SeriesStore};
 use crate::{ApiError, StoreError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -42,8 +43,19 @@ impl CountedPath {
         Ok(CountedPath(counted.to_string()))
     }
 
+    /// A counted path as a query names it (`GET /stats/series?path=a/b`): the same rules, but
+    /// a 400 naming `field` where a request path would be 404 or 414.
+    pub fn from_query(field: &str, raw: &str) -> Result<Self, ApiError> {
+        Self::from_proxy(raw).map_err(|err| ApiError::field(field, err.to_string()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The name of its series (`SeriesStore`).
+    fn series(&self) -> String {
+        format!("p#{}", self.0)
     }
 }
 
@@ -73,9 +85,36 @@ pub struct Ranked {
 pub trait StatsStore: Send + Sync {
     /// Adds one to the path's counter in one atomic write and returns the new count.
     async fn increment(&self, path: &CountedPath) -> Result<u64, StoreError>;
+    /// The path's count, read consistently; `None` if never counted.
+    async fn count(&self, path: &CountedPath) -> Result<Option<u64>, StoreError>;
     /// Up to `limit` (at least 1) entries that rank after `after`, in `ranking` order. What it
     /// reads must grow with `limit`, never with the number of paths stored.
     async fn ranked(&self, after: Option<&PathCount>, limit: usize) -> Result<Ranked, StoreError>;
+}
+
+/// Counts a request of `path`: its counter, then its hour and day (`series`). Returns the new
+/// count.
+pub async fn count_path(
+    store: &dyn StatsStore,
+    series: &dyn SeriesStore,
+    path: &CountedPath,
+) -> Result<u64, StoreError> {
+    let count = store.increment(path).await?;
+    series::count_one(series, &path.series()).await?;
+    Ok(count)
+}
+
+/// The stored buckets of a path's series in `range`; `None` if it was never counted.
+pub async fn path_series(
+    store: &dyn StatsStore,
+    series: &dyn SeriesStore,
+    path: &CountedPath,
+    range: &SeriesRange,
+) -> Result<Option<Vec<(Hour, Counts)>>, StoreError> {
+    if store.count(path).await?.is_none() {
+        return Ok(None);
+    }
+    series.read(&path.series(), range).await.map(Some)
 }
 
 /// One page of `/stats/`, the cursor being the last entry shown.

@@ -36,6 +36,10 @@ impl StatsStore for SqliteStats {
         self.db.count_one("stats", "path", path.as_str()).await
     }
 
+    async fn count(&self, path: &CountedPath) -> Result<Option<u64>, StoreError> {
+        self.db.count_of("stats", "path", path.as_str()).await
+    }
+
     /// `items_read` is the rows returned plus any rows a full scan stepped through, so a plan
     /// that stopped using the index would show.
     async fn ranked(&self, after: Option<&PathCount>, limit: usize) -> Result<Ranked, StoreError> {

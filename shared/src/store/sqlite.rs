@@ -139,6 +139,24 @@ impl Sqlite {
         .await
     }
 
+    /// The count of `key` in a `create_counters` table; `None` if never counted.
+    pub(crate) async fn count_of(
+        &self,
+        table: &str,
+        key_column: &str,
+        key: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let sql = format!("SELECT count FROM {table} WHERE {key_column} = ?1");
+        let key = key.to_string();
+        self.read(move |conn| {
+            rusqlite::OptionalExtension::optional(
+                conn.prepare_cached(&sql)?
+                    .query_row(rusqlite::params![key], |row| row.get(0)),
+            )
+        })
+        .await
+    }
+
     /// Runs `work` in the writer's next transaction, in a savepoint of its own: all of it is
     /// stored or none of it, whatever the other requests in that transaction do. Answers once
     /// the transaction is committed, so what is answered is on disk.

@@ -8,7 +8,7 @@ pub mod rank;
 pub(crate) mod sqlite;
 
 use crate::http::cursor::{Page, PageRequest};
-use crate::series::{self, Hour, SeriesRange, SeriesStore, COUNT};
+use crate::series::{self, Hour, SeriesRange, SeriesStore};
 use crate::store::keys::{self, KeyPart};
 use crate::{ApiError, StoreError};
 use async_trait::async_trait;
@@ -91,9 +91,7 @@ pub async fn count_visit(
     id: &VisitId,
 ) -> Result<u64, StoreError> {
     let count = store.increment(id).await?;
-    series
-        .add(&id.series(), series::this_hour(), &[(COUNT, 1)])
-        .await?;
+    series::count_one(series, &id.series()).await?;
     Ok(count)
 }
 

@@ -4,7 +4,7 @@ use super::{Visit, VisitId, VisitStore};
 use crate::store::sqlite::Sqlite;
 use crate::StoreError;
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 pub struct SqliteVisits {
     db: Sqlite,
@@ -25,14 +25,7 @@ impl VisitStore for SqliteVisits {
     }
 
     async fn count(&self, id: &VisitId) -> Result<Option<u64>, StoreError> {
-        let id = id.as_str().to_string();
-        self.db
-            .read(move |conn| {
-                conn.prepare_cached("SELECT count FROM visits WHERE id = ?1")?
-                    .query_row(params![id], |row| row.get(0))
-                    .optional()
-            })
-            .await
+        self.db.count_of("visits", "id", id.as_str()).await
     }
 
     async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Visit>, StoreError> {

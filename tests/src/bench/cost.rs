@@ -143,8 +143,14 @@ pub const ROUTE_COSTS: &[RouteCost] = &[
     RouteCost {
         function: "stats-count",
         rru: 0.0,
-        wru: 10.0,
-        why: "ADD count, SET tie on the path's item (a 1,024-byte path: 2) + `ByCount` and `ByTie`, whose keys change (delete + put of 2 KB entries: 4 each); a new short path: 3",
+        wru: 12.0,
+        why: "ADD count, SET tie on the path's item (a 1,024-byte path: 2) + `ByCount` and `ByTie`, whose keys change (delete + put of 2 KB entries: 4 each), and the ADD to its hour and day in `SeriesTable` (2: the day's item of a 1,024-byte path is over 1 KB); a new short path: 3 + 1",
+    },
+    RouteCost {
+        function: "stats-series",
+        rru: 7.0,
+        wru: 0.0,
+        why: "strongly consistent GetItem of the path's count (a 1,024-byte path: 1), then one eventually consistent Query of the days the range touches: the default 31 days of items of at most ~1.4 KB (24 hours of a 1,024-byte path), 43 KB at most (5.5)",
     },
     RouteCost {
         function: "stats-list",
