@@ -7,7 +7,7 @@ use lambda_http::RequestExt;
 use std::sync::Arc;
 use tally::http::request::{body_bytes, path_param, query_param};
 use tally::http::response::json;
-use tally::series::{count_points, range_members, SeriesRange};
+use tally::series::{count_answer, SeriesRange};
 use tally::state::{SelfTestState, StatsCounterState, StatsState};
 use tally::stats::{count_path, path_series, ranking_page, selftest, CountedPath, PathCount};
 use tally::ApiError;
@@ -36,10 +36,7 @@ pub async fn series(state: Arc<StatsCounterState>, req: Request) -> HandlerResul
     let stored = path_series(state.store.as_ref(), state.series.as_ref(), &path, &range)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("path: {raw} has never been counted")))?;
-    let mut body = serde_json::Map::new();
-    body.insert("path".into(), path.as_str().into());
-    body.extend(range_members(&range));
-    body.insert("series".into(), count_points(&range, stored));
+    let body = count_answer(("path", path.as_str()), &range, stored);
     Ok(json(StatusCode::OK, &body))
 }
 

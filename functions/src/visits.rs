@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use std::sync::Arc;
 use tally::http::request::{form_body, path_param, query_param};
 use tally::http::response::{html, json};
-use tally::series::{count_points, range_members, SeriesRange};
+use tally::series::{count_answer, SeriesRange};
 use tally::state::{NoState, VisitCounterState, VisitsState};
 use tally::visits::{count_visit, counter_series, list_page, pages, Visit, VisitId};
 use tally::ApiError;
@@ -79,10 +79,7 @@ pub async fn series(state: Arc<VisitCounterState>, req: Request) -> HandlerResul
     let stored = counter_series(state.store.as_ref(), state.series.as_ref(), &id, &range)
         .await?
         .ok_or_else(|| never_counted(&id))?;
-    let mut body = serde_json::Map::new();
-    body.insert("id".into(), id.as_str().into());
-    body.extend(range_members(&range));
-    body.insert("series".into(), count_points(&range, stored));
+    let body = count_answer(("id", id.as_str()), &range, stored);
     Ok(json(StatusCode::OK, &body))
 }
 

@@ -49,6 +49,30 @@ pub async fn count_one(store: &dyn SeriesStore, series: &str) -> Result<(), Stor
     store.add(series, this_hour(), &[(COUNT, 1)]).await
 }
 
+/// The stored buckets of `series` in `range` when its counter was ever `counted` (`None`
+/// otherwise: the caller's 404).
+pub async fn read_counted(
+    store: &dyn SeriesStore,
+    counted: Option<u64>,
+    series: &str,
+    range: &SeriesRange,
+) -> Result<Option<Vec<(Hour, Counts)>>, StoreError> {
+    match counted {
+        None => Ok(None),
+        Some(_) => store.read(series, range).await.map(Some),
+    }
+}
+
+/// The answer of a one-count series read: `key` (`("id", "alice")`), the range's members and
+/// every bucket.
+pub fn count_answer(key: (&str, &str), range: &SeriesRange, stored: Vec<(Hour, Counts)>) -> Value {
+    let mut body = serde_json::Map::new();
+    body.insert(key.0.into(), key.1.into());
+    body.extend(range_members(range));
+    body.insert("series".into(), count_points(range, stored));
+    Value::Object(body)
+}
+
 /// Every bucket of `range` in time order, those not in `stored` with zero of each of `fields`.
 pub fn filled(
     range: &SeriesRange,
@@ -70,7 +94,7 @@ pub fn filled(
 
 /// The members every series answer has: `interval`, `from` (the first bucket's start) and
 /// `to` (the end of the last bucket: the series covers `from` up to, not including, `to`).
-pub fn range_members(range: &SeriesRange) -> serde_json::Map<String, Value> {
+fn range_members(range: &SeriesRange) -> serde_json::Map<String, Value> {
     let mut members = serde_json::Map::new();
     members.insert("interval".into(), range.interval.name().into());
     members.insert("from".into(), start_text(range.first).into());
@@ -79,7 +103,7 @@ pub fn range_members(range: &SeriesRange) -> serde_json::Map<String, Value> {
 }
 
 /// A series of one count per bucket, every bucket of `range`: `[{"start", "count"}]`.
-pub fn count_points(range: &SeriesRange, stored: Vec<(Hour, Counts)>) -> Value {
+fn count_points(range: &SeriesRange, stored: Vec<(Hour, Counts)>) -> Value {
     let points = filled(range, stored, &[COUNT])
         .into_iter()
         .map(|(start, counts)| json!({"start": start_text(start), "count": counts[COUNT]}))

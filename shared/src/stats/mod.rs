@@ -111,10 +111,7 @@ pub async fn path_series(
     path: &CountedPath,
     range: &SeriesRange,
 ) -> Result<Option<Vec<(Hour, Counts)>>, StoreError> {
-    if store.count(path).await?.is_none() {
-        return Ok(None);
-    }
-    series.read(&path.series(), range).await.map(Some)
+    series::read_counted(series, store.count(path).await?, &path.series(), range).await
 }
 
 /// One page of `/stats/`, the cursor being the last entry shown.

@@ -102,10 +102,7 @@ pub async fn counter_series(
     id: &VisitId,
     range: &SeriesRange,
 ) -> Result<Option<Vec<(Hour, series::Counts)>>, StoreError> {
-    if store.count(id).await?.is_none() {
-        return Ok(None);
-    }
-    series.read(&id.series(), range).await.map(Some)
+    series::read_counted(series, store.count(id).await?, &id.series(), range).await
 }
 
 /// One page of `/database`, the cursor being the last id shown.
