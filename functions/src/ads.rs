@@ -1,5 +1,6 @@
 //! Handlers of the ad statistics (contract section C).
 
+use crate::once::{is_replay, once, replayed};
 use crate::{HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use serde_json::{json, Map, Value};
@@ -8,27 +9,47 @@ use tally::ads::{self, AdParams, StatsKey};
 use tally::deadline::Deadline;
 use tally::http::request::query_param;
 use tally::http::response::{json, xml};
-use tally::state::AdsState;
+use tally::state::{AdsState, Keyed};
 
 fn ad_params(req: &Request) -> Result<AdParams, tally::ApiError> {
     AdParams::parse(|name| query_param(req, name))
 }
 
-/// `GET /ad`: the ad server's VAST XML, unchanged.
-pub async fn ad(state: Arc<AdsState>, req: Request) -> HandlerResult {
-    let params = ad_params(&req)?;
-    let body = ads::request_ad(
-        state.store.as_ref(),
-        &state.ad_server,
-        &params,
-        Deadline::of(&req),
-    )
-    .await?;
-    Ok(xml(StatusCode::OK, body))
+/// `GET /ad`: the ad server's VAST XML, unchanged. The request is counted at most once per
+/// `Idempotency-Key`; the ad is fetched for every request, a replay too.
+pub async fn ad(state: Arc<Keyed<AdsState>>, req: Request) -> HandlerResult {
+    ad_params(&req)?;
+    let deadline = Deadline::of(&req);
+    let counted = once(Arc::clone(&state), req, count_ad).await?;
+    if !counted.status().is_success() {
+        return Ok(counted);
+    }
+    let resp = xml(
+        StatusCode::OK,
+        ads::fetch_ad(&state.inner.ad_server, deadline).await?,
+    );
+    Ok(if is_replay(&counted) {
+        replayed(resp)
+    } else {
+        resp
+    })
 }
 
-/// `GET /impression`
-pub async fn impression(state: Arc<AdsState>, req: Request) -> HandlerResult {
+/// `GET /ad`'s count, whose answer is what its key keeps.
+async fn count_ad(state: Arc<AdsState>, req: Request) -> HandlerResult {
+    ads::count_ad_request(state.store.as_ref(), &ad_params(&req)?).await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"success": true, "counted": "ad_request"}),
+    ))
+}
+
+/// `GET /impression`, at most once per `Idempotency-Key`.
+pub async fn impression(state: Arc<Keyed<AdsState>>, req: Request) -> HandlerResult {
+    once(state, req, count_impression).await
+}
+
+async fn count_impression(state: Arc<AdsState>, req: Request) -> HandlerResult {
     let params = ad_params(&req)?;
     ads::record_impression(state.store.as_ref(), &params).await?;
     Ok(json(

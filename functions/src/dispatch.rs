@@ -3,7 +3,7 @@
 
 use crate::fallback;
 use crate::handler::{with_part, Routed};
-use crate::routes::{FALLBACK_FUNCTION, HANDLERS, ROUTES};
+use crate::routes::{Route, FALLBACK_FUNCTION, HANDLERS, ROUTES};
 use tally::state::{Open, StatsState};
 
 /// What answers a request that matches no route: API Gateway's `$default` route.
@@ -14,14 +14,14 @@ pub const FALLBACK_HANDLER: Routed =
 pub const FALLBACK_TABLES: &[&str] = <StatsState as Open>::TABLES;
 
 /// The tables (logical ids in `template.yaml`) the function called `function` uses.
-pub fn tables(function: &str) -> Option<&'static [&'static str]> {
+pub fn tables(function: &str) -> Option<Vec<&'static str>> {
     if function == FALLBACK_FUNCTION {
-        return Some(FALLBACK_TABLES);
+        return Some(FALLBACK_TABLES.to_vec());
     }
     ROUTES
         .iter()
         .find(|r| r.function == function)
-        .map(|r| r.tables)
+        .map(Route::tables)
 }
 
 /// The handler of the binary called `function`.

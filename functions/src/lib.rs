@@ -12,6 +12,7 @@ pub mod invoke;
 pub mod lambda;
 pub mod logging;
 pub mod logs;
+pub mod once;
 pub mod people;
 pub mod routes;
 pub mod stats;

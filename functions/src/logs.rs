@@ -1,5 +1,6 @@
 //! Handlers of the event logs (contract section D).
 
+use crate::once::once;
 use crate::{HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use serde_json::json;
@@ -7,10 +8,14 @@ use std::sync::Arc;
 use tally::http::request::{json_body, query_param};
 use tally::http::response::json;
 use tally::logs::{cursor_scope, record as record_actions, LogFilter, LogPage, LogPositions};
-use tally::state::LogsState;
+use tally::state::{Keyed, LogsState};
 
-/// `POST /log`
-pub async fn record(state: Arc<LogsState>, req: Request) -> HandlerResult {
+/// `POST /log`, at most once per `Idempotency-Key`.
+pub async fn record(state: Arc<Keyed<LogsState>>, req: Request) -> HandlerResult {
+    once(state, req, record_body).await
+}
+
+async fn record_body(state: Arc<LogsState>, req: Request) -> HandlerResult {
     let stored = record_actions(state.store.as_ref(), json_body(&req)?).await?;
     Ok(json(
         StatusCode::OK,

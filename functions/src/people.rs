@@ -1,5 +1,6 @@
 //! Handlers of the people directory (contract section B).
 
+use crate::once::once;
 use crate::{HandlerResult, Request};
 use lambda_http::http::header::LOCATION;
 use lambda_http::http::StatusCode;
@@ -8,7 +9,7 @@ use tally::date;
 use tally::http::request::{json_object, path_param};
 use tally::http::response::{json, text, with_header};
 use tally::people::{self, age, input, PersonId};
-use tally::state::{NoState, PeopleState};
+use tally::state::{Keyed, NoState, PeopleState};
 use tally::ApiError;
 
 /// The scopes that `/people` and `/people/age` cursors are tied to.
@@ -60,8 +61,13 @@ pub async fn get(state: Arc<PeopleState>, req: Request) -> HandlerResult {
     }
 }
 
-/// `POST /people`: 201 with the stored person and its `Location`.
-pub async fn create(state: Arc<PeopleState>, req: Request) -> HandlerResult {
+/// `POST /people`: 201 with the stored person and its `Location`, at most once per
+/// `Idempotency-Key` (without an `ID`, a retry so creates no second person).
+pub async fn create(state: Arc<Keyed<PeopleState>>, req: Request) -> HandlerResult {
+    once(state, req, create_person).await
+}
+
+async fn create_person(state: Arc<PeopleState>, req: Request) -> HandlerResult {
     let (id, details) = input::from_json(&json_object(&req)?, date::today())?;
     let person = people::create(state.store.as_ref(), id, details).await?;
     let location = format!("/people/{}", person.id);

@@ -7,8 +7,8 @@ use crate::handler::Routed;
 use std::collections::HashMap;
 use tally::http::request::percent_decoded;
 use tally::state::{
-    AdsState, DashboardState, LogsState, NoState, Open, PeopleState, SelfTestState,
-    StatsCounterState, StatsState, VisitCounterState, VisitsState,
+    AdsState, DashboardState, Keyed, LogsState, NoState, Open, PeopleState, SelfTestState,
+    StatsCounterState, StatsState, VisitCounterState, VisitsState, KEYS_TABLE,
 };
 use tally::ApiError;
 
@@ -18,9 +18,19 @@ pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub function: &'static str,
-    /// The tables (logical ids in `template.yaml`) of the state its handler takes: what its
-    /// function's environment and policy must name.
-    pub tables: &'static [&'static str],
+    /// The tables (logical ids in `template.yaml`) of its service's state (`tables`).
+    pub service_tables: &'static [&'static str],
+    /// Whether its state holds the idempotency keys too (`tally::state::Keyed`).
+    pub keyed: bool,
+}
+
+impl Route {
+    /// The tables of the state its handler takes: what its function's environment and policy
+    /// must name.
+    pub fn tables(&self) -> Vec<&'static str> {
+        let keys = self.keyed.then_some(KEYS_TABLE);
+        self.service_tables.iter().copied().chain(keys).collect()
+    }
 }
 
 /// Declares the routes: `ROUTES[i]` is served by `HANDLERS[i]`. Two items, not one table of
@@ -32,7 +42,8 @@ macro_rules! routes {
             method: $method,
             path: $path,
             function: $function,
-            tables: <$state as Open>::TABLES,
+            service_tables: <$state as Open>::TABLES,
+            keyed: <$state as Open>::KEYED,
         }),*];
 
         /// The handler of each route, in the order of `ROUTES`; each takes the state its line
@@ -45,24 +56,24 @@ macro_rules! routes {
 
 routes! {
     "GET" "/" => "visits-home", NoState, crate::visits::home;
-    "POST" "/form" => "visits-form", VisitCounterState, crate::visits::form;
-    "POST" "/counters/{id}" => "visits-increment", VisitCounterState, crate::visits::increment;
+    "POST" "/form" => "visits-form", Keyed<VisitCounterState>, crate::visits::form;
+    "POST" "/counters/{id}" => "visits-increment", Keyed<VisitCounterState>, crate::visits::increment;
     "GET" "/counters/{id}" => "visits-count", VisitsState, crate::visits::count;
     "GET" "/counters/{id}/series" => "visits-series", VisitCounterState, crate::visits::series;
     "GET" "/database" => "visits-database", VisitsState, crate::visits::database;
-    "GET" "/ad" => "ads-ad", AdsState, crate::ads::ad;
-    "GET" "/impression" => "ads-impression", AdsState, crate::ads::impression;
+    "GET" "/ad" => "ads-ad", Keyed<AdsState>, crate::ads::ad;
+    "GET" "/impression" => "ads-impression", Keyed<AdsState>, crate::ads::impression;
     "GET" "/statistics" => "ads-statistics", AdsState, crate::ads::statistics;
-    "POST" "/log" => "logs-record", LogsState, crate::logs::record;
+    "POST" "/log" => "logs-record", Keyed<LogsState>, crate::logs::record;
     "GET" "/log" => "logs-query", LogsState, crate::logs::query;
     "GET" "/ping" => "people-ping", NoState, crate::people::ping;
     "GET" "/people" => "people-list", PeopleState, crate::people::list;
-    "POST" "/people" => "people-create", PeopleState, crate::people::create;
+    "POST" "/people" => "people-create", Keyed<PeopleState>, crate::people::create;
     // Before `/people/{id}`: API Gateway prefers the literal path, and `find` takes the first.
     "GET" "/people/age" => "people-by-age", PeopleState, crate::people::by_age;
     "GET" "/people/{id}" => "people-get", PeopleState, crate::people::get;
     "GET" "/ids/lastname/{lastname}" => "people-ids-by-lastname", PeopleState, crate::people::ids_by_last_name;
-    "GET" "/api/{proxy+}" => "stats-count", StatsCounterState, crate::stats::count;
+    "GET" "/api/{proxy+}" => "stats-count", Keyed<StatsCounterState>, crate::stats::count;
     "GET" "/stats" => "stats-list", StatsState, crate::stats::list;
     "GET" "/stats/series" => "stats-series", StatsCounterState, crate::stats::series;
     "POST" "/test/{n}" => "stats-test", SelfTestState, crate::stats::selftest;

@@ -1,5 +1,6 @@
 //! Handlers of the request statistics (contract section E).
 
+use crate::once::once;
 use crate::{HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use lambda_http::request::RequestContext;
@@ -8,15 +9,20 @@ use std::sync::Arc;
 use tally::http::request::{body_bytes, path_param, query_param};
 use tally::http::response::json;
 use tally::series::{count_answer, SeriesRange};
-use tally::state::{SelfTestState, StatsCounterState, StatsState};
+use tally::state::{Keyed, SelfTestState, StatsCounterState, StatsState};
 use tally::stats::{count_path, path_series, ranking_page, selftest, CountedPath, PathCount};
 use tally::ApiError;
 
 /// The scope that `/stats/` cursors are tied to.
 const STATS_SCOPE: &str = "stats/ranking";
 
-/// `GET /api/{proxy+}`: counts the decoded path after `/api/` (the `proxy` parameter).
-pub async fn count(state: Arc<StatsCounterState>, req: Request) -> HandlerResult {
+/// `GET /api/{proxy+}`: counts the decoded path after `/api/` (the `proxy` parameter), at
+/// most once per `Idempotency-Key`.
+pub async fn count(state: Arc<Keyed<StatsCounterState>>, req: Request) -> HandlerResult {
+    once(state, req, count_path_of).await
+}
+
+async fn count_path_of(state: Arc<StatsCounterState>, req: Request) -> HandlerResult {
     let path = CountedPath::from_proxy(path_param(&req, "proxy")?)?;
     let count = count_path(state.store.as_ref(), state.series.as_ref(), &path).await?;
     Ok(json(

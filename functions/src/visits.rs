@@ -1,12 +1,13 @@
 //! Handlers of the visit counter (contract section A).
 
+use crate::once::once;
 use crate::{HandlerResult, Request};
 use lambda_http::http::StatusCode;
 use std::sync::Arc;
 use tally::http::request::{form_body, path_param, query_param};
 use tally::http::response::{html, json};
 use tally::series::{count_answer, SeriesRange};
-use tally::state::{NoState, VisitCounterState, VisitsState};
+use tally::state::{Keyed, NoState, VisitCounterState, VisitsState};
 use tally::visits::{count_visit, counter_series, list_page, pages, Visit, VisitId};
 use tally::ApiError;
 
@@ -18,8 +19,12 @@ pub async fn home(_state: Arc<NoState>, _req: Request) -> HandlerResult {
     Ok(html(StatusCode::OK, pages::front_page()))
 }
 
-/// `POST /form`
-pub async fn form(state: Arc<VisitCounterState>, req: Request) -> HandlerResult {
+/// `POST /form`, at most once per `Idempotency-Key`.
+pub async fn form(state: Arc<Keyed<VisitCounterState>>, req: Request) -> HandlerResult {
+    once(state, req, count_form).await
+}
+
+async fn count_form(state: Arc<VisitCounterState>, req: Request) -> HandlerResult {
     let fields = form_body(&req)?;
     let id = VisitId::parse(
         "id",
@@ -44,8 +49,12 @@ fn never_counted(id: &VisitId) -> ApiError {
     ApiError::NotFound(format!("id: {} has never been counted", id.as_str()))
 }
 
-/// `POST /counters/{id}`
-pub async fn increment(state: Arc<VisitCounterState>, req: Request) -> HandlerResult {
+/// `POST /counters/{id}`, at most once per `Idempotency-Key`.
+pub async fn increment(state: Arc<Keyed<VisitCounterState>>, req: Request) -> HandlerResult {
+    once(state, req, count_increment).await
+}
+
+async fn count_increment(state: Arc<VisitCounterState>, req: Request) -> HandlerResult {
     let id = id_from_path(&req)?;
     let count = count_visit(state.store.as_ref(), state.series.as_ref(), &id).await?;
     Ok(json(

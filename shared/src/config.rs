@@ -46,7 +46,7 @@ macro_rules! settings {
     )*) => {
         $(
             $(#[doc = $part_doc])+
-            #[derive(Clone, Debug)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct $part {
                 $($(#[doc = $doc])+ pub $field: $ty,)*
             }
@@ -310,6 +310,10 @@ pub const TABLES: &[TableSpec] = &[
         logical_id: "SeriesTable",
         env: "SERIES_TABLE",
     },
+    TableSpec {
+        logical_id: "IdempotencyTable",
+        env: "IDEMPOTENCY_TABLE",
+    },
 ];
 
 /// The physical table names the adapters use.
@@ -321,6 +325,7 @@ pub struct TableNames {
     pub people: String,
     pub stats: String,
     pub series: String,
+    pub keys: String,
 }
 
 impl TableNames {
@@ -340,6 +345,7 @@ impl TableNames {
             people: by_id("PeopleTable"),
             stats: by_id("StatsTable"),
             series: by_id("SeriesTable"),
+            keys: by_id("IdempotencyTable"),
         }
     }
 
@@ -351,6 +357,7 @@ impl TableNames {
             "LogsTable" => &self.logs,
             "PeopleTable" => &self.people,
             "SeriesTable" => &self.series,
+            "IdempotencyTable" => &self.keys,
             _ => &self.stats,
         }
     }

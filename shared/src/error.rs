@@ -34,6 +34,13 @@ pub enum ApiError {
     MethodNotAllowed { method: String, allow: String },
     #[error("{0}")]
     Conflict(String),
+    /// 409 with `Retry-After`: the same request is still being processed (`Idempotency-Key`).
+    #[error("{0}")]
+    InFlight(String),
+    /// 422: the request is well formed but cannot be done as sent (an `Idempotency-Key` used
+    /// by another request).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("{0}")]
     RequestTimeout(String),
     #[error("request body is larger than 1 MiB")]
@@ -73,7 +80,8 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::InFlight(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,

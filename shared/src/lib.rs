@@ -17,6 +17,7 @@ pub mod http;
 pub mod logs;
 pub mod metrics;
 pub mod nesting;
+pub mod once;
 pub mod people;
 pub mod series;
 pub mod state;

@@ -10,6 +10,8 @@ use crate::config::{StatsSettings, TableNames};
 use crate::http::cursor::Cursors;
 use crate::logs::dynamodb::DynamoLogs;
 use crate::logs::LogStore;
+use crate::once::dynamodb::DynamoKeys;
+use crate::once::KeyStore;
 use crate::people::dynamodb::DynamoPeople;
 use crate::people::PersonStore;
 use crate::series::dynamodb::DynamoSeries;
@@ -28,6 +30,8 @@ pub trait Open: Sized + Send + Sync + 'static {
     /// The tables it uses (logical ids in `template.yaml`): what its function's environment
     /// and policy name (checked against the template by the tests).
     const TABLES: &'static [&'static str];
+    /// Whether it also holds the idempotency keys (`Keyed`), and so uses `KEYS_TABLE` too.
+    const KEYED: bool = false;
 
     /// Reads its settings (a present but invalid one is the error) and builds the state.
     fn open(get: Get<'_>) -> impl Future<Output = Result<Self, SettingError>>;
@@ -197,6 +201,42 @@ impl Open for LogsState {
     }
 }
 
+/// The table of the idempotency keys (logical id in `template.yaml`).
+pub const KEYS_TABLE: &str = "IdempotencyTable";
+
+/// The state of a counting or creating route (contract G): its service's state and the
+/// idempotency keys, opened on the service's tables and `KEYS_TABLE` through one client.
+pub struct Keyed<S> {
+    pub inner: Arc<S>,
+    pub keys: Arc<dyn KeyStore>,
+}
+
+impl<S: Open> Open for Keyed<S> {
+    const TABLES: &'static [&'static str] = S::TABLES;
+    const KEYED: bool = true;
+
+    async fn open(get: Get<'_>) -> Result<Self, SettingError> {
+        let inner = Arc::new(S::open(get).await?);
+        let client = connect(&Aws::read(get)?).await;
+        Ok(Keyed {
+            inner,
+            keys: Arc::new(DynamoKeys::new(client, table(get, KEYS_TABLE))),
+        })
+    }
+}
+
+impl<S> From<&AppState> for Keyed<S>
+where
+    S: for<'a> From<&'a AppState>,
+{
+    fn from(all: &AppState) -> Self {
+        Keyed {
+            inner: Arc::new(S::from(all)),
+            keys: Arc::clone(&all.keys),
+        }
+    }
+}
+
 /// The self test's state (`POST /test/{n}`): where it sends its requests; no store.
 #[derive(Clone)]
 pub struct SelfTestState {
@@ -259,6 +299,8 @@ impl Open for DashboardState {
 pub struct AppState {
     pub visits: VisitsState,
     pub series: Arc<dyn SeriesStore>,
+    /// The idempotency keys of every counting or creating route.
+    pub keys: Arc<dyn KeyStore>,
     pub ads: AdsState,
     pub logs: LogsState,
     pub people: PeopleState,
@@ -274,6 +316,7 @@ impl AppState {
         AppState {
             visits: VisitsState::dynamodb(client.clone(), tables.visits, cursors.clone()),
             series: Arc::new(DynamoSeries::new(client.clone(), tables.series)),
+            keys: Arc::new(DynamoKeys::new(client.clone(), tables.keys)),
             ads: AdsState::dynamodb(client.clone(), tables.ads, &config.ads),
             logs: LogsState::dynamodb(client.clone(), tables.logs, &config.logs, cursors.clone()),
             people: PeopleState::dynamodb(client.clone(), tables.people, cursors.clone()),
@@ -293,6 +336,7 @@ impl AppState {
                 cursors: cursors.clone(),
             },
             series: Arc::new(crate::series::sqlite::SqliteSeries::open(db.clone())?),
+            keys: Arc::new(crate::once::sqlite::SqliteKeys::open(db.clone())?),
             ads: AdsState {
                 store: Arc::new(crate::ads::sqlite::SqliteAds::open(db.clone())?),
                 ad_server: Arc::new(AdServer::from_settings(&config.ads)),

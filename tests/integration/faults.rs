@@ -25,7 +25,7 @@ fn status_without_store(function: &str) -> Option<u16> {
     match function {
         "dashboard-page" => Some(200),
         FALLBACK_FUNCTION => Some(404),
-        _ if tables(function).is_some_and(<[&str]>::is_empty) => Some(200),
+        _ if tables(function).is_some_and(|t| t.is_empty()) => Some(200),
         _ => None,
     }
 }

@@ -103,7 +103,7 @@ async fn each_function_sends_only_the_operations_its_policy_allows() {
                 "{function} sends {op}, which its policy in template.yaml does not allow"
             );
         }
-        if tables(function).is_some_and(<[&str]>::is_empty) {
+        if tables(function).is_some_and(|t| t.is_empty()) {
             assert!(sent.is_empty(), "{function} has no table but sent {sent:?}");
         }
     }

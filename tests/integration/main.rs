@@ -56,6 +56,7 @@ mod logs_store;
 mod meter;
 mod nesting;
 mod odd_events;
+mod once;
 mod people;
 mod people_store;
 mod routing;

@@ -111,15 +111,15 @@ pub trait AdStore: Send + Sync {
     async fn sdk_versions(&self, limit: usize) -> Result<Vec<(String, Counts)>, StoreError>;
 }
 
-/// `GET /ad`: counts the request, then fetches the VAST XML (counted whatever the ad server does).
-pub async fn request_ad(
-    store: &dyn AdStore,
-    server: &AdServer,
-    params: &AdParams,
-    deadline: Option<Deadline>,
-) -> Result<Vec<u8>, ApiError> {
+/// `GET /ad`'s count: one ad request, counted whatever the ad server then does.
+pub async fn count_ad_request(store: &dyn AdStore, params: &AdParams) -> Result<(), StoreError> {
     store.record(Event::AdRequest, params).await?;
     metrics::count("AdRequests");
+    Ok(())
+}
+
+/// `GET /ad`'s answer: the ad server's VAST XML, fetched within `deadline`.
+pub async fn fetch_ad(server: &AdServer, deadline: Option<Deadline>) -> Result<Vec<u8>, ApiError> {
     server
         .fetch(deadline)
         .await

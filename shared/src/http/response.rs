@@ -76,6 +76,7 @@ pub fn error(err: &ApiError) -> Response {
             resp
         }
         ApiError::MethodNotAllowed { allow, .. } => with_header(resp, ALLOW, allow),
+        ApiError::InFlight(_) => with_header(resp, RETRY_AFTER, RETRY_AFTER_SECONDS),
         _ => resp,
     }
 }

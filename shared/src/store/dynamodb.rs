@@ -91,11 +91,27 @@ pub fn client(config: &Aws) -> Client {
 /// How long Init waits for `warm_up` at most.
 const WARM_UP: Duration = Duration::from_millis(500);
 
+/// The client `connect` built, and for which settings.
+static CONNECTED: std::sync::Mutex<Option<(Aws, Client)>> = std::sync::Mutex::new(None);
+
 /// A function's client, its connections opened (`warm_up`): what every state a function
-/// builds during Init uses.
+/// builds during Init uses. Built once per process and settings, so that the parts of one
+/// state (a service's store and its idempotency keys) share one client, one connection pool
+/// and one warm-up.
 pub async fn connect(config: &Aws) -> Client {
+    let built = |held: &Option<(Aws, Client)>| {
+        held.as_ref()
+            .filter(|(aws, _)| aws == config)
+            .map(|(_, client)| client.clone())
+    };
+    if let Some(client) = CONNECTED.lock().ok().and_then(|held| built(&held)) {
+        return client;
+    }
     let client = client(config);
     warm_up(&client).await;
+    if let Ok(mut held) = CONNECTED.lock() {
+        *held = Some((config.clone(), client.clone()));
+    }
     client
 }
 
