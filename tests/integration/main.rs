@@ -57,6 +57,7 @@ mod meter;
 mod nesting;
 mod odd_events;
 mod once;
+mod once_store;
 mod people;
 mod people_store;
 mod routing;
