@@ -5,7 +5,7 @@ use crate::config::Aws;
 use crate::store::dynamodb::{client, Client};
 
 pub use crate::logs::layout::EXPIRES as LOG_EXPIRES;
-pub use crate::logs::packed::noise as incompressible_text;
+pub use crate::store::packed::noise as incompressible_text;
 pub use crate::visits::dynamodb::SHARDS as VISIT_SHARDS;
 
 /// A client for the DynamoDB-protocol server at `endpoint`, otherwise configured by default.

@@ -30,30 +30,61 @@ async fn a_claimed_key_answers_in_flight_then_its_answer_then_expires(engine: En
     let first = Record::claim("f", NOW);
     let held = token(keys.claim("k", &first, NOW).await.expect("claim"));
     let again = Record::claim("f", NOW + 1);
-    assert_eq!(keys.claim("k", &again, NOW + 1).await.expect("claim"), Claim::InFlight);
+    assert_eq!(
+        keys.claim("k", &again, NOW + 1).await.expect("claim"),
+        Claim::InFlight
+    );
     let other = Record::claim("g", NOW + 1);
-    assert_eq!(keys.claim("k", &other, NOW + 1).await.expect("claim"), Claim::OtherRequest);
-    keys.complete("k", "not-the-holder", &answer()).await.expect("ignored");
-    assert_eq!(keys.claim("k", &again, NOW + 1).await.expect("claim"), Claim::InFlight);
-    keys.complete("k", &held, &answer()).await.expect("complete");
+    assert_eq!(
+        keys.claim("k", &other, NOW + 1).await.expect("claim"),
+        Claim::OtherRequest
+    );
+    keys.complete("k", "not-the-holder", &answer())
+        .await
+        .expect("ignored");
+    assert_eq!(
+        keys.claim("k", &again, NOW + 1).await.expect("claim"),
+        Claim::InFlight
+    );
+    keys.complete("k", &held, &answer())
+        .await
+        .expect("complete");
     let later = NOW + LEASE_SECONDS + 5;
-    assert_eq!(keys.claim("k", &again, later).await.expect("claim"), Claim::Done(answer()));
+    assert_eq!(
+        keys.claim("k", &again, later).await.expect("claim"),
+        Claim::Done(answer())
+    );
     let expired = NOW + KEPT_SECONDS;
-    token(keys.claim("k", &Record::claim("g", expired), expired).await.expect("claim"));
+    token(
+        keys.claim("k", &Record::claim("g", expired), expired)
+            .await
+            .expect("claim"),
+    );
 }
 
 async fn a_released_key_or_a_dead_claim_is_free_again(engine: Engine) {
     let stores = Stores::on(engine).await;
     let keys = &stores.state.keys;
-    let held = token(keys.claim("r", &Record::claim("f", NOW), NOW).await.expect("claim"));
+    let held = token(
+        keys.claim("r", &Record::claim("f", NOW), NOW)
+            .await
+            .expect("claim"),
+    );
     keys.release("r", "not-the-holder").await.expect("ignored");
     let retry = Record::claim("f", NOW + 1);
-    assert_eq!(keys.claim("r", &retry, NOW + 1).await.expect("claim"), Claim::InFlight);
+    assert_eq!(
+        keys.claim("r", &retry, NOW + 1).await.expect("claim"),
+        Claim::InFlight
+    );
     keys.release("r", &held).await.expect("release");
     token(keys.claim("r", &retry, NOW + 1).await.expect("claim"));
     let after_lease = NOW + 1 + LEASE_SECONDS;
     let other = Record::claim("g", after_lease);
-    token(keys.claim("r", &other, after_lease).await.expect("a dead claim is taken over"));
+    token(
+        keys.claim("r", &other, after_lease)
+            .await
+            .expect("a dead claim is taken over"),
+    );
 }
 
 async fn of_50_concurrent_claims_of_a_key_one_wins(engine: Engine) {

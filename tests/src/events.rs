@@ -34,6 +34,9 @@ pub struct EventRequest {
     pub path_and_query: String,
     pub content_type: Option<String>,
     pub body: String,
+    /// The `Idempotency-Key` it is sent with, if any (events' own keys are not taken: the
+    /// cost table measures requests without one).
+    pub idempotency_key: Option<String>,
 }
 
 impl EventRequest {
@@ -60,6 +63,7 @@ impl EventRequest {
             },
             content_type: field("/headers/content-type").map(str::to_string),
             body: field("/body").unwrap_or_default().to_string(),
+            idempotency_key: None,
         }
     }
 
@@ -71,6 +75,15 @@ impl EventRequest {
             path_and_query: path_and_query.into(),
             content_type: None,
             body: String::new(),
+            idempotency_key: None,
+        }
+    }
+
+    /// The same request, sent with `Idempotency-Key: key`.
+    pub fn with_key(self, key: &str) -> Self {
+        EventRequest {
+            idempotency_key: Some(key.to_string()),
+            ..self
         }
     }
 
@@ -88,6 +101,9 @@ impl EventRequest {
             .body(self.body.clone());
         if let Some(content_type) = &self.content_type {
             req = req.header("content-type", content_type);
+        }
+        if let Some(key) = &self.idempotency_key {
+            req = req.header("idempotency-key", key);
         }
         api.send(req).await
     }

@@ -305,15 +305,17 @@ mod tests {
         );
         // 16 KiB of 64 symbols deflate to about 12.3 KB: a 13 KB table item and three 1 KB
         // entries, which leave the properties out.
-        let units = parse(heavy(crate::logs::packed::noise(MAX_PROPERTIES_BYTES - 16)))
-            .expect("fits")
-            .write_units();
+        let units = parse(heavy(crate::store::packed::noise(
+            MAX_PROPERTIES_BYTES - 16,
+        )))
+        .expect("fits")
+        .write_units();
         assert_eq!(units, 1 + 20 * (13 + 3) + 1);
     }
 
     #[test]
     fn the_bound_checked_first_is_never_below_the_exact_units() {
-        let noise = crate::logs::packed::noise;
+        let noise = crate::store::packed::noise;
         for len in (0..1_400).step_by(7).chain([2_000, 5_000, 16_000]) {
             for text in ["x".repeat(len), noise(len)] {
                 for id in ["u".to_string(), "é".repeat(200)] {

@@ -15,13 +15,13 @@ use super::layout::{
     items, rollup_key, type_key, user_key, user_type_key, Attributes, Value, BULK, EXPIRES, INLINE,
     SHARDS,
 };
-use super::packed::{pack, unpack, Stored};
 use super::{DailyCount, LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
 use crate::http::cursor::Page;
 use crate::store::dynamodb::{
     batch_read, n, number, put_all, query_shards, query_up_to, s, string, Client, Item,
 };
 use crate::store::merge::{merged_page, ShardedQuery};
+use crate::store::packed::{pack, unpack, Stored};
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::primitives::Blob;

@@ -3,9 +3,9 @@
 //! adapter (`logs::dynamodb`) only turns these attributes into the SDK's.
 
 use super::daily::batch_totals;
-use super::packed::{pack, Stored};
 use super::LogBatch;
 use crate::store::keys::{self, KeyPart};
+use crate::store::packed::{pack, Stored};
 use crate::store::shard_of;
 use crate::ApiError;
 use serde_json::json;

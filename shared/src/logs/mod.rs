@@ -9,7 +9,6 @@ pub(crate) mod exact;
 pub(crate) mod instant;
 pub(crate) mod keys;
 pub(crate) mod layout;
-pub(crate) mod packed;
 #[cfg(feature = "embedded")]
 pub(crate) mod sqlite;
 

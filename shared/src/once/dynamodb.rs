@@ -1,10 +1,11 @@
-//! The keys in DynamoDB (`IdempotencyTable`): an item per key (`key`), claimed by one
-//! conditional `PutItem`, answered by one `UpdateItem`, freed by one `DeleteItem`, each
+//! The keys in DynamoDB (`IdempotencyTable`): an item per key (`key`), read first (a replay
+//! writes nothing), claimed by one conditional `PutItem`, answered by one `UpdateItem`, freed by one `DeleteItem`, each
 //! conditional on the claim's token; `expires` is the table's TTL attribute, and a record past
 //! it counts as gone before DynamoDB deletes it (`docs/once.md`).
 
 use super::{Answer, Claim, KeyStore, Record};
 use crate::store::dynamodb::{n, number, optional, s, send_once, string, Client, Item};
+use crate::store::packed::{pack, unpack, Stored};
 use crate::StoreError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -13,8 +14,8 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-/// How often a claim is tried again when the record that refused it is gone by the time it
-/// is read (freed or expired in between).
+/// How often a claim reads and tries again when a record appears between its read and its
+/// write and is gone by the next read (claimed and freed in between).
 const CLAIM_ATTEMPTS: usize = 3;
 
 pub struct DynamoKeys {
@@ -77,6 +78,33 @@ impl DynamoKeys {
     }
 }
 
+/// The most bytes a stored answer inflates to: more than any answer Tally gives.
+const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
+/// An answer's body as stored: its text (`body`, String) or that text deflated (`body`,
+/// Binary) where shorter, since the answer's bytes are billed on every write of the key.
+fn body_value(body: &[u8]) -> AttributeValue {
+    match pack(&String::from_utf8_lossy(body)) {
+        Stored::Text(text) => AttributeValue::S(text),
+        Stored::Deflated(bytes) => AttributeValue::B(Blob::new(bytes)),
+    }
+}
+
+/// The body `body_value` stored.
+fn stored_body(item: &Item) -> Result<String, StoreError> {
+    let stored = match item.get("body") {
+        None => Stored::Text(String::new()),
+        Some(AttributeValue::S(text)) => Stored::Text(text.clone()),
+        Some(AttributeValue::B(bytes)) => Stored::Deflated(bytes.as_ref().to_vec()),
+        Some(_) => {
+            return Err(StoreError::Failed(
+                "a stored answer's body is neither text nor binary".into(),
+            ))
+        }
+    };
+    unpack(&stored, MAX_ANSWER_BYTES)
+}
+
 /// A stored item as a record.
 fn record(item: &Item) -> Result<Record, StoreError> {
     let answer = match optional(item, "status", |v| v.as_n().ok()?.parse::<u16>().ok())? {
@@ -85,8 +113,7 @@ fn record(item: &Item) -> Result<Record, StoreError> {
             status,
             content_type: string(item, "ctype")?,
             location: optional(item, "location", |v| v.as_s().ok().cloned())?,
-            body: optional(item, "body", |v| v.as_b().ok().map(|b| b.as_ref().to_vec()))?
-                .unwrap_or_default(),
+            body: stored_body(item)?.into_bytes(),
         }),
     };
     Ok(Record {
@@ -101,13 +128,14 @@ fn record(item: &Item) -> Result<Record, StoreError> {
 #[async_trait]
 impl KeyStore for DynamoKeys {
     async fn claim(&self, key: &str, record: &Record, now: i64) -> Result<Claim, StoreError> {
+        // Read first: a retry meets its record without a write (a refused conditional write is
+        // billed like one, by the size of the item it met).
         for _ in 0..CLAIM_ATTEMPTS {
+            if let Some(held) = self.get(key).await?.filter(|held| !held.is_free(now)) {
+                return Ok(held.meets(&record.fingerprint));
+            }
             if self.put_claim(key, record, now).await? {
                 return Ok(Claim::New(record.token.clone()));
-            }
-            match self.get(key).await? {
-                Some(held) if !held.is_free(now) => return Ok(held.meets(&record.fingerprint)),
-                _ => continue,
             }
         }
         Ok(Claim::InFlight)
@@ -127,7 +155,7 @@ impl KeyStore for DynamoKeys {
             .expression_attribute_values(":t", s(token))
             .expression_attribute_values(":st", n(answer.status))
             .expression_attribute_values(":ct", s(&answer.content_type))
-            .expression_attribute_values(":b", AttributeValue::B(Blob::new(answer.body.clone())));
+            .expression_attribute_values(":b", body_value(&answer.body));
         let mut set = "SET #st = :st, #ct = :ct, #b = :b".to_string();
         if let Some(location) = &answer.location {
             set.push_str(", #loc = :loc");

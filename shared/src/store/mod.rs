@@ -3,6 +3,7 @@
 pub mod dynamodb;
 pub(crate) mod keys;
 pub(crate) mod merge;
+pub(crate) mod packed;
 #[cfg(feature = "embedded")]
 pub(crate) mod sqlite;
 

@@ -47,6 +47,7 @@ fn person(n: usize, id: Option<usize>) -> EventRequest {
         path_and_query: "/people".into(),
         content_type: Some("application/json".into()),
         body: body.to_string(),
+        idempotency_key: None,
     }
 }
 

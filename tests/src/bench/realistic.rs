@@ -40,6 +40,7 @@ fn request(
         path_and_query: path_and_query.into(),
         content_type: content_type.map(str::to_string),
         body,
+        idempotency_key: None,
     }
 }
 

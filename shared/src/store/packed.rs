@@ -1,5 +1,6 @@
-//! An action's properties as DynamoDB stores them: deflated (Binary) when that is smaller than
-//! the JSON text (String), since every write and read is billed by the bytes stored. AWS
+//! Large text as DynamoDB stores it (a log action's properties, an idempotency key's answer):
+//! deflated (Binary) when that is smaller than the text (String), since every write and read
+//! is billed by the bytes stored. AWS
 //! suggests compressing large attribute values for that reason:
 //! https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-use-s3-too.html
 
@@ -10,14 +11,14 @@ use miniz_oxide::inflate::decompress_to_vec_with_limit;
 /// Below this many bytes deflate rarely saves anything, so the text is stored as it is.
 const PACK_FROM_BYTES: usize = 128;
 
-/// Properties in their stored form.
+/// Text in its stored form.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stored {
     Text(String),
     Deflated(Vec<u8>),
 }
 
-/// The stored form of properties text: raw deflate (fastest level: a 128 MB Lambda has a small
+/// The stored form of a text: raw deflate (fastest level: a 128 MB Lambda has a small
 /// share of a CPU) when shorter, the text otherwise. The same text always gives the same value.
 pub fn pack(text: &str) -> Stored {
     if text.len() >= PACK_FROM_BYTES {
@@ -29,10 +30,10 @@ pub fn pack(text: &str) -> Stored {
     Stored::Text(text.to_string())
 }
 
-/// The properties text of a stored value, inflating at most `limit` bytes (the contract's
-/// limit on properties), so a corrupt value cannot inflate without bound.
+/// The text of a stored value, inflating at most `limit` bytes (the contract's limit on what
+/// was stored), so a corrupt value cannot inflate without bound.
 pub fn unpack(stored: &Stored, limit: usize) -> Result<String, StoreError> {
-    let failed = |what: String| StoreError::Failed(format!("stored properties {what}"));
+    let failed = |what: String| StoreError::Failed(format!("stored text {what}"));
     match stored {
         Stored::Text(text) => Ok(text.clone()),
         Stored::Deflated(packed) => {
