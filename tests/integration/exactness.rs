@@ -94,3 +94,39 @@ async fn stats_count_every_spelling_of_one_path_exactly() {
         json!([{"path": "hot/path", "count": 2 * EACH}])
     );
 }
+
+/// The retry storm (contract G): 2 x 10,000 requests in which each of 10,000 keys is sent
+/// twice at once; a 409 (the twin still in flight) is retried as its `Retry-After` asks. The
+/// counter ends at exactly 10,000, and exactly 10,000 answers are not replays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "exactness suite: make exactness"]
+async fn a_retry_storm_under_idempotency_keys_counts_each_key_once() {
+    let api = Arc::new(Api::on(Engine::Sqlite).await);
+    let limit = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..2 * EACH {
+        let (api, limit) = (Arc::clone(&api), Arc::clone(&limit));
+        tasks.spawn(async move {
+            let _permit = limit.acquire().await.expect("semaphore");
+            let request = EventRequest::plain("POST", "/counters/storm")
+                .with_key(&format!("storm-{}", i / 2));
+            loop {
+                let reply = request.send(&api).await;
+                match reply.status {
+                    200 => return reply.header("idempotency-replayed").is_none(),
+                    409 => tokio::time::sleep(Duration::from_millis(5)).await,
+                    other => panic!("{other}: {}", reply.text()),
+                }
+            }
+        });
+    }
+    let mut first = 0;
+    while let Some(done) = tasks.join_next().await {
+        first += u64::from(done.expect("request task"));
+    }
+    assert_eq!(first, EACH, "answers that were not replays");
+    assert_eq!(
+        api.get("/counters/storm").await.json(),
+        json!({"id": "storm", "count": EACH})
+    );
+}
