@@ -26,7 +26,7 @@ pub async fn ad(state: Arc<Keyed<AdsState>>, req: Request) -> HandlerResult {
     }
     let resp = xml(
         StatusCode::OK,
-        ads::fetch_ad(&state.inner.ad_server, deadline).await?,
+        ads::fetch_ad(&state.ad_server, deadline).await?,
     );
     Ok(if is_replay(&counted) {
         replayed(resp)
@@ -36,7 +36,7 @@ pub async fn ad(state: Arc<Keyed<AdsState>>, req: Request) -> HandlerResult {
 }
 
 /// `GET /ad`'s count, whose answer is what its key keeps.
-async fn count_ad(state: Arc<AdsState>, req: Request) -> HandlerResult {
+async fn count_ad(state: Arc<Keyed<AdsState>>, req: Request) -> HandlerResult {
     ads::count_ad_request(state.store.as_ref(), &ad_params(&req)?).await?;
     Ok(json(
         StatusCode::OK,
@@ -49,7 +49,7 @@ pub async fn impression(state: Arc<Keyed<AdsState>>, req: Request) -> HandlerRes
     once(state, req, count_impression).await
 }
 
-async fn count_impression(state: Arc<AdsState>, req: Request) -> HandlerResult {
+async fn count_impression(state: Arc<Keyed<AdsState>>, req: Request) -> HandlerResult {
     let params = ad_params(&req)?;
     ads::record_impression(state.store.as_ref(), &params).await?;
     Ok(json(

@@ -15,12 +15,13 @@ pub async fn record(state: Arc<Keyed<LogsState>>, req: Request) -> HandlerResult
     once(state, req, record_body).await
 }
 
-async fn record_body(state: Arc<LogsState>, req: Request) -> HandlerResult {
-    let stored = record_actions(state.store.as_ref(), json_body(&req)?).await?;
-    Ok(json(
-        StatusCode::OK,
-        &json!({"success": true, "stored": stored}),
-    ))
+async fn record_body(state: Arc<Keyed<LogsState>>, req: Request) -> HandlerResult {
+    let done = record_actions(state.store.as_ref(), state.keys.as_ref(), json_body(&req)?).await?;
+    let mut body = json!({"success": true, "stored": done.stored});
+    if done.with_ids {
+        body["duplicates"] = done.duplicates.into();
+    }
+    Ok(json(StatusCode::OK, &body))
 }
 
 /// `GET /log`: `{"result": [...], "nextCursor"?}` in time order.

@@ -18,19 +18,23 @@ use tally::ApiError;
 pub async fn once<S, F>(
     state: Arc<Keyed<S>>,
     req: Request,
-    handler: fn(Arc<S>, Request) -> F,
+    handler: fn(Arc<Keyed<S>>, Request) -> F,
 ) -> HandlerResult
 where
     F: Future<Output = HandlerResult>,
 {
     let Some(raw) = req.headers().get(HEADER) else {
-        return handler(Arc::clone(&state.inner), req).await;
+        return handler(state, req).await;
     };
     let key = IdempotencyKey::parse(raw.as_bytes())?;
     let record = Record::claim(&request_fingerprint(&req), once::now());
-    match state.keys.claim(key.as_str(), &record, once::now()).await? {
+    match state
+        .keys
+        .claim(&key.stored(), &record, once::now())
+        .await?
+    {
         Claim::New(token) => {
-            let resp = respond(handler(Arc::clone(&state.inner), req).await);
+            let resp = respond(handler(Arc::clone(&state), req).await);
             settle(&state, &key, &token, &resp).await;
             Ok(resp)
         }
@@ -68,10 +72,10 @@ async fn settle<S>(state: &Keyed<S>, key: &IdempotencyKey, token: &str, resp: &R
     let kept = if resp.status().is_success() {
         state
             .keys
-            .complete(key.as_str(), token, &answer(resp))
+            .complete(&key.stored(), token, &answer(resp))
             .await
     } else {
-        state.keys.release(key.as_str(), token).await
+        state.keys.release(&key.stored(), token).await
     };
     if let Err(err) = kept {
         tracing::error!(error = %err, key = key.as_str(), "idempotency key not settled");

@@ -67,7 +67,7 @@ pub async fn create(state: Arc<Keyed<PeopleState>>, req: Request) -> HandlerResu
     once(state, req, create_person).await
 }
 
-async fn create_person(state: Arc<PeopleState>, req: Request) -> HandlerResult {
+async fn create_person(state: Arc<Keyed<PeopleState>>, req: Request) -> HandlerResult {
     let (id, details) = input::from_json(&json_object(&req)?, date::today())?;
     let person = people::create(state.store.as_ref(), id, details).await?;
     let location = format!("/people/{}", person.id);

@@ -22,7 +22,7 @@ pub async fn count(state: Arc<Keyed<StatsCounterState>>, req: Request) -> Handle
     once(state, req, count_path_of).await
 }
 
-async fn count_path_of(state: Arc<StatsCounterState>, req: Request) -> HandlerResult {
+async fn count_path_of(state: Arc<Keyed<StatsCounterState>>, req: Request) -> HandlerResult {
     let path = CountedPath::from_proxy(path_param(&req, "proxy")?)?;
     let count = count_path(state.store.as_ref(), state.series.as_ref(), &path).await?;
     Ok(json(

@@ -24,7 +24,7 @@ pub async fn form(state: Arc<Keyed<VisitCounterState>>, req: Request) -> Handler
     once(state, req, count_form).await
 }
 
-async fn count_form(state: Arc<VisitCounterState>, req: Request) -> HandlerResult {
+async fn count_form(state: Arc<Keyed<VisitCounterState>>, req: Request) -> HandlerResult {
     let fields = form_body(&req)?;
     let id = VisitId::parse(
         "id",
@@ -54,7 +54,7 @@ pub async fn increment(state: Arc<Keyed<VisitCounterState>>, req: Request) -> Ha
     once(state, req, count_increment).await
 }
 
-async fn count_increment(state: Arc<VisitCounterState>, req: Request) -> HandlerResult {
+async fn count_increment(state: Arc<Keyed<VisitCounterState>>, req: Request) -> HandlerResult {
     let id = id_from_path(&req)?;
     let count = count_visit(state.store.as_ref(), state.series.as_ref(), &id).await?;
     Ok(json(

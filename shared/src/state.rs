@@ -211,6 +211,15 @@ pub struct Keyed<S> {
     pub keys: Arc<dyn KeyStore>,
 }
 
+/// A keyed route's handler reads its service's state through it.
+impl<S> std::ops::Deref for Keyed<S> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        &self.inner
+    }
+}
+
 impl<S: Open> Open for Keyed<S> {
     const TABLES: &'static [&'static str] = S::TABLES;
     const KEYED: bool = true;

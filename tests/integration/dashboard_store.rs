@@ -148,6 +148,7 @@ fn day(day: &str, kind: &str, count: u64) -> DailyCount {
 async fn the_daily_rollup_counts_each_action_once_even_on_a_retry(engine: Engine) {
     let stores = Stores::on(engine).await;
     let store = stores.state.logs.store.as_ref();
+    let marks = stores.state.keys.as_ref();
     let body = json!({"userId": "u", "sessionId": "s", "actions": [
         {"time": "2026-03-01T23:30:00-02:00", "type": "CLICK"},
         {"time": "2026-03-02T00:10:00Z", "type": "CLICK"},
@@ -155,14 +156,14 @@ async fn the_daily_rollup_counts_each_action_once_even_on_a_retry(engine: Engine
         {"time": "2026-02-27T12:00:00Z", "type": "VIEW"},
     ]});
     for _ in 0..2 {
-        let stored = record(store, body.to_string().as_bytes()).await;
-        assert_eq!(stored.expect("recorded"), 4);
+        let stored = record(store, marks, body.to_string().as_bytes()).await;
+        assert_eq!(stored.expect("recorded").stored, 4);
     }
     let other = json!({"userId": "w", "sessionId": "s", "actions": [
         {"time": "2026-03-02T08:00:00Z", "type": "CLICK"},
     ]});
-    let stored = record(store, other.to_string().as_bytes()).await;
-    assert_eq!(stored.expect("recorded"), 1);
+    let stored = record(store, marks, other.to_string().as_bytes()).await;
+    assert_eq!(stored.expect("recorded").stored, 1);
     let rollup = store
         .daily_counts("2026-02-28", "2026-03-02", 100)
         .await

@@ -1,7 +1,7 @@
 //! `Idempotency-Key` over HTTP (contract section G), on both engines and through Lambda mode:
 //! a retry is answered as the first time with `Idempotency-Replayed: true` and counts nothing;
 //! another request under the key is 422, a bad key 400; a refused first request leaves the
-//! key free; concurrent duplicates count once.
+//! key free; concurrent duplicates count once. Log actions' `messageId`s are stored once.
 
 use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
@@ -143,7 +143,7 @@ async fn a_refused_first_request_leaves_its_key_free(engine: Engine) {
     assert_eq!(post_keyed(&api, "/counters/fine", "k-id").await.status, 200);
 }
 
-/// 2 x 400 requests, 64 at a time, under 40 keys (each key 20 times): 40 counts, each key
+/// 2 x 400 requests, 16 at a time, under 40 keys (each key 20 times): 40 counts, each key
 /// answered with one count, never two.
 async fn concurrent_duplicates_count_once(engine: Engine) {
     let api = Api::on(engine).await;
@@ -151,7 +151,7 @@ async fn concurrent_duplicates_count_once(engine: Engine) {
         let api = &api;
         async move { post_keyed(api, "/counters/storm", &format!("storm-{}", i % 40)).await }
     });
-    let replies: Vec<Reply> = stream::iter(sends).buffer_unordered(64).collect().await;
+    let replies: Vec<Reply> = stream::iter(sends).buffer_unordered(16).collect().await;
     let mut counted = Vec::new();
     for reply in &replies {
         match reply.status {
@@ -186,13 +186,70 @@ async fn a_retried_ad_request_fetches_the_ad_again_and_counts_once(engine: Engin
     assert_eq!(stats["stats"]["ad_requests"], 1);
 }
 
+fn log_body(user: &str, session: &str, ids: &[Value]) -> Value {
+    let actions: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| json!({"time": format!("2026-12-01T10:00:0{i}Z"), "type": "VIEW", "messageId": id}))
+        .collect();
+    json!({"userId": user, "sessionId": session, "actions": actions})
+}
+
+/// `messageId`: an id stored for the user within 24 hours, or repeated in the body, is dropped
+/// and counted in `duplicates`; a retried body answers as the first time; another user's ids
+/// are their own; a bad id is 400 naming it.
+async fn actions_with_a_stored_message_id_are_dropped_as_duplicates(engine: Engine) {
+    let api = Api::on(engine).await;
+    let first = log_body("u-msg", "s1", &[json!("m1"), json!("m2"), json!("m2")]);
+    for _ in 0..2 {
+        let reply = api.post_json("/log", &first).await;
+        assert_eq!(
+            reply.json(),
+            json!({"success": true, "stored": 2, "duplicates": 1}),
+            "the first time and its retry"
+        );
+    }
+    let later = log_body("u-msg", "s2", &[json!("m1"), json!("m3")]);
+    let reply = api.post_json("/log", &later).await.json();
+    assert_eq!(
+        reply,
+        json!({"success": true, "stored": 1, "duplicates": 1})
+    );
+    let other_user = log_body("u-other", "s1", &[json!("m1")]);
+    let reply = api.post_json("/log", &other_user).await.json();
+    assert_eq!(
+        reply,
+        json!({"success": true, "stored": 1, "duplicates": 0})
+    );
+    let found = api.get("/log?userId=u-msg").await.json();
+    assert_eq!(found["result"].as_array().map(Vec::len), Some(3));
+    for bad in [json!(""), json!("x".repeat(129)), json!(7)] {
+        let body = log_body("u-msg", "s3", &[bad]);
+        assert_error(
+            &api.post_json("/log", &body).await,
+            400,
+            "actions[0].messageId: ",
+        );
+    }
+    let plain = json!({"userId": "u-msg", "sessionId": "s4", "actions": [
+        {"time": "2026-12-01T11:00:00Z", "type": "VIEW"}]});
+    let reply = api.post_json("/log", &plain).await.json();
+    assert_eq!(
+        reply,
+        json!({"success": true, "stored": 1}),
+        "no ids, no duplicates field"
+    );
+}
+
 on_every_engine!(
     every_counting_route_counts_a_retried_key_once,
     a_key_with_another_request_is_422_and_a_bad_key_400,
     a_refused_first_request_leaves_its_key_free,
     concurrent_duplicates_count_once,
-    a_retried_ad_request_fetches_the_ad_again_and_counts_once;
+    a_retried_ad_request_fetches_the_ad_again_and_counts_once,
+    actions_with_a_stored_message_id_are_dropped_as_duplicates;
     lambda:
+    actions_with_a_stored_message_id_are_dropped_as_duplicates,
     every_counting_route_counts_a_retried_key_once,
     a_key_with_another_request_is_422_and_a_bad_key_400,
     concurrent_duplicates_count_once,

@@ -52,9 +52,13 @@ pub async fn seed(state: &AppState) {
     let body = json!({"userId": "u", "sessionId": "s", "actions": [
         {"time": at, "type": "CLICK"}, {"time": at, "type": "CLICK"}, {"time": at, "type": "VIEW"},
     ]});
-    tally::logs::record(state.logs.store.as_ref(), body.to_string().as_bytes())
-        .await
-        .expect("log");
+    tally::logs::record(
+        state.logs.store.as_ref(),
+        state.keys.as_ref(),
+        body.to_string().as_bytes(),
+    )
+    .await
+    .expect("log");
     for (id, times) in [("alice", 2), ("bob", 1)] {
         let id = VisitId::parse("id", id).expect("id");
         for _ in 0..times {

@@ -10,6 +10,9 @@ pub struct NewAction {
     pub kind: String,
     /// The properties object as compact JSON text.
     pub properties: String,
+    /// The client's id of the action (`messageId`, contract G): stored once per user within
+    /// 24 hours (`logs::messages`).
+    pub message_id: Option<String>,
 }
 
 /// A validated request: who, which session, its actions in the order sent, and its id.

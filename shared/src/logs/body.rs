@@ -14,6 +14,7 @@ pub const MAX_ACTIONS: usize = 1000;
 pub const MAX_ID_CHARS: usize = 256;
 pub const MAX_TYPE_CHARS: usize = 64;
 pub const MAX_PROPERTIES_BYTES: usize = 16 * 1024;
+pub const MAX_MESSAGE_ID_CHARS: usize = 128;
 /// How many steps down a body its deepest field sits (`actions[i].properties`): each field's
 /// value may nest `nesting::MAX_LEVELS` levels below it.
 const FIELD_STEPS: usize = 3;
@@ -99,22 +100,32 @@ impl NewAction {
         let time = Instant::parse(&time_field, &required_str(&action, "time", &time_field)?)?;
         let type_field = format!("{place}.type");
         let kind = required_str(&action, "type", &type_field)?;
+        let id_field = format!("{place}.messageId");
+        let message_id = optional_str(&action, "messageId", &id_field)?
+            .map(|id| bounded(&id_field, &id, MAX_MESSAGE_ID_CHARS).map(str::to_string))
+            .transpose()?;
         Ok(NewAction {
             time,
             kind: bounded(&type_field, &kind, MAX_TYPE_CHARS)?.to_string(),
             properties: properties(&action, &format!("{place}.properties"))?,
+            message_id,
         })
     }
 }
 
 /// A string member that must be present (`null` counts as absent).
 fn required_str(object: &Members, name: &str, field: &str) -> Result<String, ApiError> {
-    let raw = object
+    optional_str(object, name, field)?.ok_or_else(|| ApiError::field(field, "is required"))
+}
+
+/// A string member that may be absent or `null`.
+fn optional_str(object: &Members, name: &str, field: &str) -> Result<Option<String>, ApiError> {
+    object
         .get(name)
-        .ok_or_else(|| ApiError::field(field, "is required"))?;
-    serde_json::from_str::<Option<String>>(raw.get())
-        .map_err(|_| ApiError::field(field, "must be a string"))?
-        .ok_or_else(|| ApiError::field(field, "is required"))
+        .map(|raw| serde_json::from_str::<Option<String>>(raw.get()))
+        .transpose()
+        .map(Option::flatten)
+        .map_err(|_| ApiError::field(field, "must be a string"))
 }
 
 /// `text` if it has 1 to `max` characters (code points).

@@ -9,6 +9,7 @@ pub(crate) mod exact;
 pub(crate) mod instant;
 pub(crate) mod keys;
 pub(crate) mod layout;
+pub mod messages;
 #[cfg(feature = "embedded")]
 pub(crate) mod sqlite;
 
@@ -18,6 +19,7 @@ pub use instant::Instant;
 
 use crate::http::cursor::Page;
 use crate::http::request::offset_plus;
+use crate::once::KeyStore;
 use crate::store::merge::Positions;
 use crate::{ApiError, StoreError};
 use async_trait::async_trait;
@@ -154,13 +156,37 @@ pub trait LogStore: Send + Sync {
     ) -> Result<Vec<DailyCount>, StoreError>;
 }
 
-/// `POST /log`: validates the whole body, then stores its actions; returns how many it has.
-pub async fn record(store: &dyn LogStore, body: &[u8]) -> Result<usize, ApiError> {
+/// What `POST /log` did with a body's actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub stored: usize,
+    /// Actions dropped as duplicates of a `messageId` (`messages`).
+    pub duplicates: usize,
+    /// Whether any action carried a `messageId` (the answer says `duplicates` only then).
+    pub with_ids: bool,
+}
+
+/// `POST /log`: validates the whole body, drops the actions whose `messageId` is already
+/// stored (`messages`), then stores the rest.
+pub async fn record(
+    store: &dyn LogStore,
+    marks: &dyn KeyStore,
+    body: &[u8],
+) -> Result<Recorded, ApiError> {
     let batch = LogBatch::parse(body)?;
+    let with_ids = batch.actions.iter().any(|a| a.message_id.is_some());
+    let (batch, duplicates) = match with_ids {
+        true => messages::drop_duplicates(marks, batch, crate::once::now()).await?,
+        false => (batch, 0),
+    };
     if !batch.actions.is_empty() {
         store.record(&batch, now_nanos()).await?;
     }
-    Ok(batch.actions.len())
+    Ok(Recorded {
+        stored: batch.actions.len(),
+        duplicates,
+        with_ids,
+    })
 }
 
 fn now_nanos() -> u64 {

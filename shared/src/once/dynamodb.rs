@@ -30,7 +30,7 @@ impl DynamoKeys {
 
     /// Puts `record` under `key` unless a record that is not free holds it; `false` if one does.
     async fn put_claim(&self, key: &str, record: &Record, now: i64) -> Result<bool, StoreError> {
-        let sent = self
+        let mut put = self
             .client
             .put_item()
             .table_name(&self.table)
@@ -38,7 +38,14 @@ impl DynamoKeys {
             .item("fp", s(&record.fingerprint))
             .item("token", s(&record.token))
             .item("lease", n(record.lease))
-            .item("expires", n(record.expires))
+            .item("expires", n(record.expires));
+        if let Some(answer) = &record.answer {
+            put = put
+                .item("status", n(answer.status))
+                .item("ctype", s(&answer.content_type))
+                .item("body", body_value(&answer.body));
+        }
+        let sent = put
             .condition_expression(
                 "attribute_not_exists(#k) OR #e <= :now OR (attribute_not_exists(#st) AND #l <= :now)",
             )

@@ -51,6 +51,11 @@ impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Its name in the key store, apart from the messages' (`logs::messages`).
+    pub fn stored(&self) -> String {
+        format!("k#{}", self.0)
+    }
 }
 
 /// What makes two requests the same request: method, path, query and body, hashed (SHA-256,
@@ -114,6 +119,20 @@ impl Record {
         }
     }
 
+    /// A record that is done when it is put: a mark that `fingerprint`'s request holds the key
+    /// (a log action's `messageId`), with an empty answer.
+    pub fn done(fingerprint: &str, now: i64) -> Self {
+        Record {
+            answer: Some(Answer {
+                status: 0,
+                content_type: String::new(),
+                location: None,
+                body: Vec::new(),
+            }),
+            ..Record::claim(fingerprint, now)
+        }
+    }
+
     /// Whether a new claim may replace this record at `now`: it expired, or it is a claim
     /// whose request died without an answer.
     pub fn is_free(&self, now: i64) -> bool {
@@ -134,8 +153,9 @@ impl Record {
 /// key exactly one is `New`.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
-    /// Claims `key` with `record` (`Record::claim`) unless a record holds it that is not free
-    /// at `now`; then answers what that record means for this request.
+    /// Claims `key` with `record` (`Record::claim`, or `Record::done` with its answer) unless a
+    /// record holds it that is not free at `now`; then answers what that record means for this
+    /// request.
     async fn claim(&self, key: &str, record: &Record, now: i64) -> Result<Claim, StoreError>;
     /// Stores the answer of the request that holds `key` under `token`.
     async fn complete(&self, key: &str, token: &str, answer: &Answer) -> Result<(), StoreError>;

@@ -67,16 +67,22 @@ fn claim(conn: &Connection, key: &str, new: &Record, now: i64) -> rusqlite::Resu
     if let Some(held) = held.filter(|held| !held.is_free(now)) {
         return Ok(held.meets(&new.fingerprint));
     }
+    let answer = new.answer.as_ref();
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO idempotency (key, fingerprint, token, lease, expires)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO idempotency
+         (key, fingerprint, token, lease, expires, status, content_type, location, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         key,
         new.fingerprint,
         new.token,
         new.lease,
-        new.expires
+        new.expires,
+        answer.map(|a| a.status),
+        answer.map(|a| a.content_type.as_str()),
+        answer.and_then(|a| a.location.as_deref()),
+        answer.map(|a| a.body.as_slice()),
     ])?;
     Ok(Claim::New(new.token.clone()))
 }
