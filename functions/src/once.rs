@@ -27,12 +27,9 @@ where
         return handler(state, req).await;
     };
     let key = IdempotencyKey::parse(raw.as_bytes())?;
-    let record = Record::claim(&request_fingerprint(&req), once::now());
-    match state
-        .keys
-        .claim(&key.stored(), &record, once::now())
-        .await?
-    {
+    let now = once::now();
+    let record = Record::claim(&request_fingerprint(&req), now);
+    match state.keys.claim(&key.stored(), &record, now).await? {
         Claim::New(token) => {
             let resp = respond(handler(Arc::clone(&state), req).await);
             settle(&state, &key, &token, &resp).await;

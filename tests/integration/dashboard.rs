@@ -114,13 +114,7 @@ async fn grow(state: &tally::AppState, from: usize, n: usize) {
         .collect();
     let body =
         serde_json::json!({"userId": "u", "sessionId": format!("s{from}"), "actions": actions});
-    tally::logs::record(
-        state.logs.store.as_ref(),
-        state.keys.as_ref(),
-        body.to_string().as_bytes(),
-    )
-    .await
-    .expect("log");
+    tally_tests::record_log(state, &body).await;
 }
 
 /// The page's DynamoDB operations, in a stable order.

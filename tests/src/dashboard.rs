@@ -52,13 +52,7 @@ pub async fn seed(state: &AppState) {
     let body = json!({"userId": "u", "sessionId": "s", "actions": [
         {"time": at, "type": "CLICK"}, {"time": at, "type": "CLICK"}, {"time": at, "type": "VIEW"},
     ]});
-    tally::logs::record(
-        state.logs.store.as_ref(),
-        state.keys.as_ref(),
-        body.to_string().as_bytes(),
-    )
-    .await
-    .expect("log");
+    crate::record_log(state, &body).await;
     for (id, times) in [("alice", 2), ("bob", 1)] {
         let id = VisitId::parse("id", id).expect("id");
         for _ in 0..times {

@@ -427,6 +427,18 @@ where
 }
 
 /// Asserts an error envelope: the status, JSON, `success: false` and a message containing `needle`.
+/// Stores a `POST /log` body straight through the domain (no HTTP): how the dashboard's suites
+/// and benchmark fill the logs.
+pub async fn record_log(state: &AppState, body: &serde_json::Value) {
+    tally::logs::record(
+        state.logs.store.as_ref(),
+        state.keys.as_ref(),
+        body.to_string().as_bytes(),
+    )
+    .await
+    .expect("log");
+}
+
 pub fn assert_error(reply: &Reply, status: u16, needle: &str) {
     assert_eq!(reply.status, status, "body: {}", reply.text());
     assert_eq!(reply.header("content-type"), Some("application/json"));

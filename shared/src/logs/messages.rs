@@ -13,7 +13,9 @@ use std::collections::HashSet;
 const MARKS_IN_FLIGHT: usize = 16;
 
 /// The key store's name of `user`'s message `id`: the user's length first, so no two
-/// (user, id) pairs share a name.
+/// (user, id) pairs share a name. At most 256 + 128 characters of 4 bytes and a short prefix:
+/// under DynamoDB's 2,048-byte partition key limit
+/// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-partition-sort-keys).
 fn mark_key(user: &str, id: &str) -> String {
     format!("m#{}#{user}#{id}", user.len())
 }

@@ -1,7 +1,9 @@
 //! The keys in DynamoDB (`IdempotencyTable`): an item per key (`key`), read first (a replay
 //! writes nothing), claimed by one conditional `PutItem`, answered by one `UpdateItem`, freed by one `DeleteItem`, each
 //! conditional on the claim's token; `expires` is the table's TTL attribute, and a record past
-//! it counts as gone before DynamoDB deletes it (`docs/once.md`).
+//! it counts as gone before DynamoDB deletes it, which may take days
+//! (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html;
+//! `docs/once.md`).
 
 use super::{Answer, Claim, KeyStore, Record};
 use crate::store::dynamodb::{n, number, optional, s, send_once, string, Client, Item};
@@ -135,8 +137,9 @@ fn record(item: &Item) -> Result<Record, StoreError> {
 #[async_trait]
 impl KeyStore for DynamoKeys {
     async fn claim(&self, key: &str, record: &Record, now: i64) -> Result<Claim, StoreError> {
-        // Read first: a retry meets its record without a write (a refused conditional write is
-        // billed like one, by the size of the item it met).
+        // Read first: a retry meets its record without a write (a refused conditional write
+        // still consumes write capacity:
+        // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithItems.html#WorkingWithItems.ConditionalUpdate).
         for _ in 0..CLAIM_ATTEMPTS {
             if let Some(held) = self.get(key).await?.filter(|held| !held.is_free(now)) {
                 return Ok(held.meets(&record.fingerprint));

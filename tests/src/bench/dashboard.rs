@@ -79,11 +79,5 @@ async fn log_request(state: &AppState, request: usize) {
         })
         .collect();
     let body = json!({"userId": format!("u{request}"), "sessionId": "s", "actions": actions});
-    tally::logs::record(
-        state.logs.store.as_ref(),
-        state.keys.as_ref(),
-        body.to_string().as_bytes(),
-    )
-    .await
-    .expect("log");
+    crate::record_log(state, &body).await;
 }
