@@ -36,6 +36,7 @@ mod ads;
 mod ads_store;
 mod aws_path;
 mod browser;
+mod clock;
 mod contract;
 mod cost;
 mod crash;

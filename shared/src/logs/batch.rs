@@ -22,6 +22,9 @@ pub struct LogBatch {
     pub request: String,
     pub user_id: String,
     pub session_id: String,
+    /// When the client sent the batch (`sentAt`, contract G): its actions then also keep
+    /// `receivedAt` and `timestamp` (`logs::clock`).
+    pub sent_at: Option<Instant>,
     pub actions: Vec<NewAction>,
 }
 

@@ -1,6 +1,7 @@
 //! `POST /log` bodies: the whole body is validated into a `LogBatch` before anything is stored,
 //! and the request gets an id derived from its JSON, so a client's retry is recognised.
 
+use super::clock;
 use super::exact::canonical;
 use super::layout::{self, check_type, check_user};
 use super::Instant;
@@ -58,12 +59,18 @@ impl LogBatch {
         }
         let user_id = bounded("userId", &user_id, MAX_ID_CHARS)?.to_string();
         check_user("userId", &user_id)?;
+        let sent_at = optional_str(&members, "sentAt", "sentAt")?
+            .map(|raw| Instant::parse("sentAt", &raw))
+            .transpose()?;
         let actions = actions
             .iter()
             .enumerate()
             .map(|(i, action)| {
                 let action = NewAction::parse(&format!("actions[{i}]"), action)?;
                 check_type(&format!("actions[{i}].type"), &action.kind, Some(&user_id))?;
+                if let Some(sent_at) = &sent_at {
+                    clock::check(sent_at, &action.time, super::now_nanos())?;
+                }
                 Ok(action)
             })
             .collect::<Result<_, ApiError>>()?;
@@ -71,6 +78,7 @@ impl LogBatch {
             request: request_id(raw)?,
             user_id,
             session_id: bounded("sessionId", &session_id, MAX_ID_CHARS)?.to_string(),
+            sent_at,
             actions,
         };
         // The exact count deflates every large properties object: only when the bound (which

@@ -10,6 +10,7 @@ use time::{OffsetDateTime, UtcOffset};
 pub struct Instant {
     raw: String,
     utc: String,
+    nanos: i128,
 }
 
 const EXPECTED: &str =
@@ -33,6 +34,7 @@ impl Instant {
         Ok(Instant {
             raw: raw.to_string(),
             utc: utc_key(utc),
+            nanos: utc.unix_timestamp_nanos(),
         })
     }
 
@@ -46,6 +48,20 @@ impl Instant {
     pub fn utc_key(&self) -> &str {
         &self.utc
     }
+
+    /// Nanoseconds since the Unix epoch.
+    pub fn nanos(&self) -> i128 {
+        self.nanos
+    }
+}
+
+/// The instant `nanos` after the Unix epoch in the `utc_key` form, if it falls within the
+/// years 0000 to 9999.
+pub fn utc_text(nanos: i128) -> Option<String> {
+    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .filter(|t| (0..=9999).contains(&t.year()))
+        .map(utc_key)
 }
 
 fn utc_key(t: OffsetDateTime) -> String {
@@ -86,6 +102,17 @@ mod tests {
             t.utc_key(),
             "beyond nanoseconds"
         );
+    }
+
+    #[test]
+    fn nanos_name_the_instant_and_utc_text_writes_it_back() {
+        let t = Instant::parse("time", "2018-10-18T21:37:28.5-06:00").expect("valid");
+        assert_eq!(t.nanos(), 1_539_920_248_500_000_000);
+        assert_eq!(utc_text(t.nanos()).as_deref(), Some(t.utc_key()));
+        let last = Instant::parse("time", "9999-12-31T23:59:59.999999999Z").expect("valid");
+        assert_eq!(utc_text(last.nanos() + 1), None);
+        let first = Instant::parse("time", "0000-01-01T00:00:00Z").expect("valid");
+        assert_eq!(utc_text(first.nanos() - 1), None);
     }
 
     #[test]

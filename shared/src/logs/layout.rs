@@ -2,6 +2,7 @@
 //! costs: engine-free rules, so the domain checks a batch before anything is stored and the
 //! adapter (`logs::dynamodb`) only turns these attributes into the SDK's.
 
+use super::clock::stored_time;
 use super::daily::batch_totals;
 use super::LogBatch;
 use crate::store::keys::{self, KeyPart};
@@ -177,7 +178,10 @@ pub fn items(
                 ("shard", Value::N(shard.to_string())),
                 ("sk", Value::S(key)),
                 ("sessionId", Value::S(batch.session_id.clone())),
-                ("time", Value::S(action.time.as_str().to_string())),
+                (
+                    "time",
+                    Value::S(stored_time(&action.time, batch.sent_at.as_ref(), arrival)),
+                ),
                 ("type", Value::S(action.kind.clone())),
                 (INLINE, stored(&action.properties)),
             ]);

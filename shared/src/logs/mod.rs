@@ -3,6 +3,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod body;
+pub mod clock;
 pub(crate) mod daily;
 pub(crate) mod dynamodb;
 pub(crate) mod exact;
@@ -26,13 +27,18 @@ use async_trait::async_trait;
 use body::{bounded, MAX_ID_CHARS, MAX_TYPE_CHARS};
 use serde::Serialize;
 
-/// One stored action as `GET /log` returns it; `time` is the text that was sent.
+/// One stored action as `GET /log` returns it; `time` is the text that was sent, and with
+/// `sentAt` the server's receipt and the corrected time follow it (`clock`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogEntry {
     pub user_id: String,
     pub session_id: String,
     pub time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
     #[serde(rename = "type")]
     pub kind: String,
     /// The properties object as stored: canonical JSON text with every number as sent.
@@ -41,20 +47,25 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
-    /// Rebuilds an entry from its stored fields (`properties` as JSON text).
+    /// Rebuilds an entry from its stored fields (`time` as `clock::stored_time` wrote it,
+    /// `properties` as JSON text).
     pub fn from_stored(
         user_id: String,
         session_id: String,
-        time: String,
+        stored_time: String,
         kind: String,
         properties: &str,
     ) -> Result<Self, StoreError> {
         serde_json::from_str::<&serde_json::value::RawValue>(properties)
             .map_err(|err| StoreError::Failed(format!("stored properties are not JSON: {err}")))?;
+        let (time, clock) = clock::read(stored_time)?;
+        let (received_at, timestamp) = clock.map(|c| (c.received_at, c.timestamp)).unzip();
         Ok(LogEntry {
             user_id,
             session_id,
             time,
+            received_at,
+            timestamp,
             kind,
             properties: properties.to_string(),
         })
@@ -189,7 +200,7 @@ pub async fn record(
     })
 }
 
-fn now_nanos() -> u64 {
+pub(crate) fn now_nanos() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))

@@ -2,6 +2,7 @@
 //! stored them, three small indexes ordered by instant then row id, and a request's actions
 //! written in one write with its id and the daily rollup (`log_daily`).
 
+use super::clock::stored_time;
 use super::daily::batch_totals;
 use super::{DailyCount, LogBatch, LogEntry, LogFilter, LogPositions, LogStore};
 use crate::http::cursor::Page;
@@ -222,7 +223,7 @@ impl ShardedQuery for Find<'_> {
 impl LogStore for SqliteLogs {
     /// A request whose id is already stored was stored whole (one transaction), so a retry
     /// writes nothing else.
-    async fn record(&self, batch: &LogBatch, _received: u64) -> Result<(), StoreError> {
+    async fn record(&self, batch: &LogBatch, received: u64) -> Result<(), StoreError> {
         let batch = batch.clone();
         self.db
             .write(move |conn| {
@@ -241,7 +242,7 @@ impl LogStore for SqliteLogs {
                         action.time.utc_key(),
                         batch.user_id,
                         batch.session_id,
-                        action.time.as_str(),
+                        stored_time(&action.time, batch.sent_at.as_ref(), received),
                         action.kind,
                         action.properties
                     ])?;
