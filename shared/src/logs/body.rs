@@ -62,6 +62,7 @@ impl LogBatch {
         let sent_at = optional_str(&members, "sentAt", "sentAt")?
             .map(|raw| Instant::parse("sentAt", &raw))
             .transpose()?;
+        let now = super::now_nanos();
         let actions = actions
             .iter()
             .enumerate()
@@ -69,7 +70,7 @@ impl LogBatch {
                 let action = NewAction::parse(&format!("actions[{i}]"), action)?;
                 check_type(&format!("actions[{i}].type"), &action.kind, Some(&user_id))?;
                 if let Some(sent_at) = &sent_at {
-                    clock::check(sent_at, &action.time, super::now_nanos())?;
+                    clock::check(sent_at, &action.time, now)?;
                 }
                 Ok(action)
             })

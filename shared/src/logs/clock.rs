@@ -9,9 +9,11 @@
 use super::instant::utc_text;
 use super::Instant;
 use crate::{ApiError, StoreError};
+use serde::Serialize;
 
-/// The fields `sentAt` adds to an action, RFC 3339 in UTC.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The fields `sentAt` adds to an action, RFC 3339 in UTC, as `GET /log` names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Clock {
     pub received_at: String,
     pub timestamp: String,

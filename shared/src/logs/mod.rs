@@ -3,7 +3,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod body;
-pub mod clock;
+pub(crate) mod clock;
 pub(crate) mod daily;
 pub(crate) mod dynamodb;
 pub(crate) mod exact;
@@ -15,6 +15,7 @@ pub mod messages;
 pub(crate) mod sqlite;
 
 pub use batch::{LogBatch, NewAction};
+pub use clock::Clock;
 pub use daily::DailyCount;
 pub use instant::Instant;
 
@@ -35,10 +36,9 @@ pub struct LogEntry {
     pub user_id: String,
     pub session_id: String,
     pub time: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub received_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
+    /// `receivedAt` and `timestamp`, only on actions sent with `sentAt`.
+    #[serde(flatten)]
+    pub clock: Option<Clock>,
     #[serde(rename = "type")]
     pub kind: String,
     /// The properties object as stored: canonical JSON text with every number as sent.
@@ -59,13 +59,11 @@ impl LogEntry {
         serde_json::from_str::<&serde_json::value::RawValue>(properties)
             .map_err(|err| StoreError::Failed(format!("stored properties are not JSON: {err}")))?;
         let (time, clock) = clock::read(stored_time)?;
-        let (received_at, timestamp) = clock.map(|c| (c.received_at, c.timestamp)).unzip();
         Ok(LogEntry {
             user_id,
             session_id,
             time,
-            received_at,
-            timestamp,
+            clock,
             kind,
             properties: properties.to_string(),
         })
